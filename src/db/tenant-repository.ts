@@ -1,0 +1,20 @@
+// Tenancy is enforced here and only here: a tenant repository is built for one company and every
+// query it makes is filtered by that company, so a foreign id is indistinguishable from a
+// missing one (both 404). Routes and services never write `companyId` filters themselves.
+import type { Database, DbClient } from './database.js';
+
+export abstract class TenantRepository {
+  constructor(
+    protected readonly db: Database,
+    readonly companyId: string,
+  ) {}
+
+  protected get client(): DbClient {
+    return this.db.client;
+  }
+
+  /** Adds the company filter to a where clause. */
+  protected scoped<W extends object>(where?: W): W & { companyId: string } {
+    return { ...(where ?? ({} as W)), companyId: this.companyId };
+  }
+}

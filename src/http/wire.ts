@@ -1,0 +1,81 @@
+// zod building blocks for the wire: rupee amounts (decoded to paise), ids, pages, timestamps.
+import { z } from 'zod';
+import { MoneyFormatError, paiseToRupees, rupeesToPaise } from '../domain/money.js';
+import { toEpochSeconds } from '../domain/time.js';
+
+/** A rupee amount in a request: a JSON number with at most two decimals, decoded to paise. */
+export const rupeesInput = (options: { allowZero?: boolean } = {}) =>
+  z
+    .number({ error: 'must be a number of rupees' })
+    .transform((value, ctx) => {
+      try {
+        const paise = rupeesToPaise(value);
+        if (paise === 0n && !options.allowZero) {
+          ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
+          return z.NEVER;
+        }
+        return paise;
+      } catch (error) {
+        if (!(error instanceof MoneyFormatError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    })
+    .meta({ description: 'Rupees, at most two decimals' });
+
+/** A rupee amount in a response. Values are produced by toWireRupees from paise. */
+export const rupeesOutput = z.number().meta({ description: 'Rupees, at most two decimals' });
+export const toWireRupees = paiseToRupees;
+
+export const epochSeconds = z.number().meta({ description: 'Epoch seconds (float, microseconds)' });
+export const toWireTime = (date: Date): number => toEpochSeconds(date);
+export const toWireTimeOrNull = (date: Date | null): number | null => (date ? toEpochSeconds(date) : null);
+
+export const uuid = z.uuid({ error: 'must be a UUID' });
+export const idParams = z.strictObject({ id: uuid });
+
+export const PAGE_SIZE_DEFAULT = 15;
+export const PAGE_SIZE_MAX = 100;
+
+export const pageQuery = {
+  page: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(1, 'must be at least 1').default(1),
+  page_size: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(PAGE_SIZE_MAX, `must be at most ${PAGE_SIZE_MAX}`)
+    .default(PAGE_SIZE_DEFAULT),
+};
+
+export interface PageRequest {
+  page: number;
+  page_size: number;
+}
+
+export interface Page<T> {
+  count: number;
+  current_page: number;
+  page_size: number;
+  results: T[];
+}
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    count: z.number().int(),
+    current_page: z.number().int(),
+    page_size: z.number().int(),
+    results: z.array(item),
+  });
+
+export function skipTake(page: PageRequest): { skip: number; take: number } {
+  return { skip: (page.page - 1) * page.page_size, take: page.page_size };
+}
+
+export function mapPage<A, B>(page: Page<A>, fn: (item: A) => B): Page<B> {
+  return { ...page, results: page.results.map(fn) };
+}
+
+/** Optional trimmed text that treats "" as absent. */
+export const optionalText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+export const emptyObject = z.object({});

@@ -1,0 +1,80 @@
+// The one error handler: DomainError by its code, zod failures as 400 naming each field,
+// Fastify's own 4xx (bad JSON, content type, body size) kept as 4xx, everything else a 500
+// that carries the request id and no internals.
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DomainError, ERROR_STATUS, type ErrorCode, type FieldErrors } from '../errors.js';
+
+interface ErrorBody {
+  detail: string;
+  code: ErrorCode;
+  errors?: FieldErrors;
+  request_id?: string;
+}
+
+function fieldErrorsFromValidation(error: FastifyError): FieldErrors {
+  const errors: FieldErrors = {};
+  const context = error.validationContext ?? 'body';
+  for (const issue of error.validation ?? []) {
+    const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
+    const params = issue.params as { keys?: string[] };
+    // Unknown keys are reported on the object that holds them; name each key instead.
+    const fields = issue.keyword === 'unrecognized_keys' && params.keys?.length
+      ? params.keys.map((key) => (path ? `${path}.${key}` : key))
+      : [path || context];
+    const message = issue.keyword === 'unrecognized_keys' ? 'unknown field' : (issue.message ?? 'invalid');
+    for (const field of fields) (errors[field] ??= []).push(message);
+  }
+  return errors;
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_ASYNC_CONSTRAINT: 'BAD_REQUEST',
+};
+
+export function toErrorBody(error: unknown, request: FastifyRequest): { status: number; body: ErrorBody } {
+  if (error instanceof DomainError) {
+    const body: ErrorBody = { detail: error.message, code: error.code };
+    if (error.fieldErrors) body.errors = error.fieldErrors;
+    if (error.status >= 500) body.request_id = request.id;
+    return { status: error.status, body };
+  }
+  const fastifyError = error as FastifyError;
+  if (hasZodFastifySchemaValidationErrors(fastifyError)) {
+    const errors = fieldErrorsFromValidation(fastifyError);
+    const detail = Object.entries(errors)
+      .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
+      .join('; ');
+    return { status: 400, body: { detail, code: 'VALIDATION_ERROR', errors } };
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code: ErrorCode = FASTIFY_CODES[fastifyError.code] ?? (fastifyError instanceof SyntaxError ? 'INVALID_JSON' : 'BAD_REQUEST');
+    return { status: code === 'BAD_REQUEST' ? status : ERROR_STATUS[code], body: { detail: fastifyError.message, code } };
+  }
+  return {
+    status: 500,
+    body: { detail: 'Internal server error. Quote the request id when reporting it.', code: 'INTERNAL', request_id: request.id },
+  };
+}
+
+async function errorsPlugin(app: FastifyInstance) {
+  app.setErrorHandler((error, request, reply: FastifyReply) => {
+    const { status, body } = toErrorBody(error, request);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.debug({ code: body.code }, 'request rejected');
+    return reply.code(status).type('application/json; charset=utf-8').send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ detail: `Route ${request.method} ${request.url.split('?')[0]} not found.`, code: 'NOT_FOUND' }),
+  );
+}
+
+export default fp(errorsPlugin, { name: 'errors' });

@@ -1,0 +1,130 @@
+// Idempotency-Key on POST/PUT/PATCH. The key is claimed in its own short transaction (so a
+// duplicate arriving meanwhile sees it and gets 409), then the handler runs inside one database
+// transaction that also stores the response: the effect and its replayable response commit
+// together or not at all. A failed request (any error) releases the key, so nothing half-done
+// is ever replayed. Keys are per company and replayed for IDEMPOTENCY_TTL_HOURS.
+import fp from 'fastify-plugin';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { Database } from '../db/database.js';
+import { DomainError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set false for routes where a replay makes no sense (login). */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    idempotencyHash?: string;
+  }
+}
+
+const METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** JSON with object keys sorted, so that the same body in another key order hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+interface StoredKey {
+  request_hash: string;
+  status: string;
+  response_status: number | null;
+  response_body: string | null;
+}
+
+export interface IdempotencyOptions {
+  db: Database;
+  ttlHours: number;
+  lockSeconds: number;
+}
+
+async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptions) {
+  const { db } = options;
+
+  // The hash is taken before validation, from the body as the client sent it.
+  app.addHook('preValidation', async (request) => {
+    if (!METHODS.has(request.method) || request.headers['idempotency-key'] === undefined) return;
+    request.idempotencyHash = createHash('sha256')
+      .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
+      .digest('hex');
+  });
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.config?.idempotent === false || !methods.some((m) => METHODS.has(m))) return;
+    const original = route.handler as RouteHandlerMethod;
+    route.handler = async function idempotentHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      const key = request.headers['idempotency-key'];
+      if (key === undefined || !request.auth) return original.call(this, request, reply);
+      if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+        throw new DomainError('VALIDATION_ERROR', 'Idempotency-Key: must be 1 to 255 printable characters', {
+          'Idempotency-Key': ['must be 1 to 255 printable characters'],
+        });
+      }
+      const companyId = request.auth.companyId;
+      const hash = request.idempotencyHash!;
+      if (!(await claim(companyId, key, request, hash))) return replayOrReject(companyId, key, hash, reply);
+      try {
+        const body = await db.transaction(async () => {
+          const payload = await original.call(this, request, reply);
+          const serialized = reply.serialize(payload);
+          await db.client.$executeRaw`
+            UPDATE idempotency_keys SET status = 'completed', response_status = ${reply.statusCode}, response_body = ${serialized}
+            WHERE company_id = ${companyId}::uuid AND key = ${key}`;
+          return serialized;
+        });
+        return reply.type('application/json; charset=utf-8').send(body);
+      } catch (error) {
+        await db.prisma.$executeRaw`
+          DELETE FROM idempotency_keys WHERE company_id = ${companyId}::uuid AND key = ${key} AND status = 'in_progress'`;
+        throw error;
+      }
+    };
+  });
+
+  /** Takes the key; true when this request now owns it. Expired or abandoned keys are retaken. */
+  async function claim(companyId: string, key: string, request: FastifyRequest, hash: string): Promise<boolean> {
+    const rows = await db.prisma.$queryRaw<{ key: string }[]>`
+      INSERT INTO idempotency_keys (company_id, key, method, path, request_hash, status, locked_until, expires_at)
+      VALUES (${companyId}::uuid, ${key}, ${request.method}, ${request.url}, ${hash}, 'in_progress',
+              now() + make_interval(secs => ${options.lockSeconds}), now() + make_interval(hours => ${options.ttlHours}))
+      ON CONFLICT (company_id, key) DO UPDATE SET
+        method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
+        status = 'in_progress', response_status = NULL, response_body = NULL, created_at = now(),
+        locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at
+      WHERE idempotency_keys.expires_at < now()
+         OR (idempotency_keys.status = 'in_progress' AND idempotency_keys.locked_until < now())
+      RETURNING key`;
+    return rows.length === 1;
+  }
+
+  async function replayOrReject(companyId: string, key: string, hash: string, reply: FastifyReply) {
+    const rows = await db.prisma.$queryRaw<StoredKey[]>`
+      SELECT request_hash, status, response_status, response_body FROM idempotency_keys
+      WHERE company_id = ${companyId}::uuid AND key = ${key}`;
+    const stored = rows[0];
+    if (!stored) throw new DomainError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key just finished; retry.');
+    if (stored.request_hash !== hash) {
+      throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.');
+    }
+    if (stored.status !== 'completed') {
+      throw new DomainError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed.');
+    }
+    return reply
+      .code(stored.response_status ?? 200)
+      .header('idempotency-replayed', 'true')
+      .type('application/json; charset=utf-8')
+      .send(stored.response_body);
+  }
+}
+
+export default fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['auth'] });

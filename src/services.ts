@@ -1,0 +1,21 @@
+// The service layer, built once per app from its dependencies.
+import type { Database } from './db/database.js';
+import { AccountsService } from './modules/accounts/service.js';
+import { ApiTokensService } from './modules/api-tokens/service.js';
+import { AuthService, type AuthSettings } from './modules/auth/service.js';
+import { CollectionBanksService } from './modules/collection-banks/service.js';
+import { CompaniesService } from './modules/companies/service.js';
+import { UsersService } from './modules/users/service.js';
+
+export function createServices(db: Database, auth: AuthSettings) {
+  return {
+    auth: new AuthService(db, auth),
+    companies: new CompaniesService(db),
+    users: new UsersService(db),
+    apiTokens: new ApiTokensService(db),
+    collectionBanks: new CollectionBanksService(db),
+    accounts: new AccountsService(db),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
