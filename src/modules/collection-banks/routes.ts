@@ -52,7 +52,8 @@ export const collectionBankRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: { tags: tagsMeta, security, summary: 'Create a collection bank', body: CollectionBankIn, response: { 201: CollectionBankOut } },
   }, async (request, reply) => {
     const bank = await app.services.collectionBanks.create(authOf(request), request.body);
-    return reply.code(201).send(collectionBankToWire(bank));
+    reply.code(201);
+    return collectionBankToWire(bank);
   });
 
   app.get('/v1/lms/collection_banks/', {

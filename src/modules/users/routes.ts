@@ -33,7 +33,8 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request, reply) => {
     const auth = authOf(request);
     const user = await app.services.users.create(auth, request.body);
-    return reply.code(201).send(toWire(user));
+    reply.code(201);
+    return toWire(user);
   });
 
   app.get('/v1/lms/users/', {
