@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, ERROR_STATUS, type ErrorCode, type FieldErrors } from '../errors.js';
+import { isUniqueViolation } from '../db/unique.js';
 
 interface ErrorBody {
   detail: string;
@@ -46,6 +47,8 @@ export function toErrorBody(error: unknown, request: FastifyRequest): { status: 
     if (error.status >= 500) body.request_id = request.id;
     return { status: error.status, body };
   }
+  // Services turn unique violations into named conflicts; this is the net for any they miss.
+  if (isUniqueViolation(error)) return { status: 409, body: { detail: 'A record with these values already exists.', code: 'DUPLICATE' } };
   const fastifyError = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fastifyError)) {
     const errors = fieldErrorsFromValidation(fastifyError);

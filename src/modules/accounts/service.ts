@@ -2,9 +2,10 @@
 import type { Database } from '../../db/database.js';
 import { TenantRepository } from '../../db/tenant-repository.js';
 import { newId } from '../../domain/ids.js';
+import { onUniqueViolation } from '../../db/unique.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { Account, Prisma } from '../../generated/prisma/client.js';
-import { skipTake, type Page, type PageRequest } from '../../http/wire.js';
+import type { Page, PageRequest } from '../../http/wire.js';
 import { writeAudit } from '../audit/audit.js';
 import type { Actor } from '../users/service.js';
 
@@ -49,11 +50,7 @@ export class AccountsRepository extends TenantRepository {
     const where = this.scoped<Prisma.AccountWhereInput>({
       status: filter.status, leadId: filter.lead_id, programId: filter.program_id, externalId: filter.external_id,
     });
-    const [count, results] = await Promise.all([
-      this.client.account.count({ where }),
-      this.client.account.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...skipTake(page) }),
-    ]);
-    return { count, current_page: page.page, page_size: page.page_size, results };
+    return this.paginate(page, () => this.client.account.count({ where }), (args) => this.client.account.findMany({ where, ...args }));
   }
 
   create(data: Omit<Prisma.AccountUncheckedCreateInput, 'companyId'>) {
@@ -80,12 +77,12 @@ export class AccountsService {
     return this.db.transaction(async () => {
       const repo = this.repo(by.companyId);
       if (input.external_id && (await repo.findByExternalId(input.external_id))) throw duplicateExternalId(input.external_id);
-      const account = await repo.create({
+      const account = await onUniqueViolation(() => repo.create({
         id: newId(), name: input.name, status: 'active',
         sanctionedLimitPaise: input.sanctioned_limit, availableLimitPaise: input.sanctioned_limit,
         leadId: input.lead_id ?? null, programId: input.program_id ?? null, pan: input.pan ?? null, gstin: input.gstin ?? null,
         externalId: input.external_id ?? null, createdById: by.userId ?? null,
-      });
+      }), () => duplicateExternalId(input.external_id ?? ''));
       await writeAudit(this.db, {
         companyId: by.companyId, entityType: 'account', entityId: account.id, action: 'created', actor: by.actor,
         data: { sanctioned_limit_paise: input.sanctioned_limit },
@@ -114,9 +111,9 @@ export class AccountsService {
         const clash = await repo.findByExternalId(patch.external_id);
         if (clash && clash.id !== id) throw duplicateExternalId(patch.external_id);
       }
-      const account = await repo.update(id, {
+      const account = await onUniqueViolation(() => repo.update(id, {
         name: patch.name, status: patch.status, pan: patch.pan, gstin: patch.gstin, externalId: patch.external_id,
-      });
+      }), () => duplicateExternalId(patch.external_id ?? ''));
       await writeAudit(this.db, {
         companyId: by.companyId, entityType: 'account', entityId: id, action: patch.status && patch.status !== current.status ? `status_${patch.status}` : 'updated',
         actor: by.actor, data: { fields: Object.keys(patch) },

@@ -5,7 +5,7 @@ import { TenantRepository } from '../../db/tenant-repository.js';
 import { newId } from '../../domain/ids.js';
 import { notFound } from '../../errors.js';
 import type { ApiToken } from '../../generated/prisma/client.js';
-import { skipTake, type Page, type PageRequest } from '../../http/wire.js';
+import type { Page, PageRequest } from '../../http/wire.js';
 import { writeAudit } from '../audit/audit.js';
 import type { Role } from '../auth/roles.js';
 import { generateApiToken } from '../auth/tokens.js';
@@ -18,11 +18,7 @@ class ApiTokensRepository extends TenantRepository {
 
   async list(page: PageRequest, includeRevoked: boolean): Promise<Page<ApiToken>> {
     const where = this.scoped(includeRevoked ? {} : { revokedAt: null });
-    const [count, results] = await Promise.all([
-      this.client.apiToken.count({ where }),
-      this.client.apiToken.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...skipTake(page) }),
-    ]);
-    return { count, current_page: page.page, page_size: page.page_size, results };
+    return this.paginate(page, () => this.client.apiToken.count({ where }), (args) => this.client.apiToken.findMany({ where, ...args }));
   }
 
   create(data: { id: string; name: string; role: string; tokenHash: string; prefix: string; createdById: string | null }) {

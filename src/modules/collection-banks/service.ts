@@ -2,9 +2,10 @@
 import type { Database } from '../../db/database.js';
 import { TenantRepository } from '../../db/tenant-repository.js';
 import { newId } from '../../domain/ids.js';
+import { onUniqueViolation } from '../../db/unique.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { CollectionBank, Prisma } from '../../generated/prisma/client.js';
-import { skipTake, type Page, type PageRequest } from '../../http/wire.js';
+import type { Page, PageRequest } from '../../http/wire.js';
 import { writeAudit } from '../audit/audit.js';
 import type { Actor } from '../users/service.js';
 
@@ -35,11 +36,7 @@ class CollectionBanksRepository extends TenantRepository {
 
   async list(page: PageRequest, filter: CollectionBankFilter): Promise<Page<CollectionBank>> {
     const where = this.scoped<Prisma.CollectionBankWhereInput>({ ifsc: filter.ifsc, accountNo: filter.account_no, isVerified: filter.is_verified });
-    const [count, results] = await Promise.all([
-      this.client.collectionBank.count({ where }),
-      this.client.collectionBank.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...skipTake(page) }),
-    ]);
-    return { count, current_page: page.page, page_size: page.page_size, results };
+    return this.paginate(page, () => this.client.collectionBank.count({ where }), (args) => this.client.collectionBank.findMany({ where, ...args }));
   }
 
   create(data: Omit<Prisma.CollectionBankUncheckedCreateInput, 'companyId'>) {
@@ -66,10 +63,10 @@ export class CollectionBanksService {
     return this.db.transaction(async () => {
       const repo = this.repo(by.companyId);
       if (await repo.findByNumber(input.ifsc, input.account_no)) throw duplicate();
-      const bank = await repo.create({
+      const bank = await onUniqueViolation(() => repo.create({
         id: newId(), accountNo: input.account_no, accountHolderName: input.account_holder_name, ifsc: input.ifsc,
         accountType: input.account_type, isVerified: input.is_verified ?? false, nameAtBank: input.name_at_bank ?? null, tags: input.tags ?? [],
-      });
+      }), duplicate);
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'collection_bank', entityId: bank.id, action: 'created', actor: by.actor, data: { ifsc: bank.ifsc } });
       return bank;
     });
@@ -94,10 +91,10 @@ export class CollectionBanksService {
       const accountNo = input.account_no ?? current.accountNo;
       const clash = await repo.findByNumber(ifsc, accountNo);
       if (clash && clash.id !== id) throw duplicate();
-      const bank = await repo.update(id, {
+      const bank = await onUniqueViolation(() => repo.update(id, {
         accountNo: input.account_no, accountHolderName: input.account_holder_name, ifsc: input.ifsc, accountType: input.account_type,
         isVerified: input.is_verified, nameAtBank: input.name_at_bank, tags: input.tags,
-      });
+      }), duplicate);
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'collection_bank', entityId: id, action: 'updated', actor: by.actor, data: { fields: Object.keys(input) } });
       return bank!;
     });

@@ -1,6 +1,6 @@
 import { TenantRepository } from '../../db/tenant-repository.js';
 import type { Prisma, User } from '../../generated/prisma/client.js';
-import { skipTake, type Page, type PageRequest } from '../../http/wire.js';
+import type { Page, PageRequest } from '../../http/wire.js';
 
 export class UsersRepository extends TenantRepository {
   findById(id: string): Promise<User | null> {
@@ -14,11 +14,7 @@ export class UsersRepository extends TenantRepository {
 
   async list(page: PageRequest, filter: { role?: string; isActive?: boolean }): Promise<Page<User>> {
     const where = this.scoped<Prisma.UserWhereInput>({ role: filter.role, isActive: filter.isActive });
-    const [count, results] = await Promise.all([
-      this.client.user.count({ where }),
-      this.client.user.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], ...skipTake(page) }),
-    ]);
-    return { count, current_page: page.page, page_size: page.page_size, results };
+    return this.paginate(page, () => this.client.user.count({ where }), (args) => this.client.user.findMany({ where, ...args }));
   }
 
   create(data: Omit<Prisma.UserUncheckedCreateInput, 'companyId'>): Promise<User> {

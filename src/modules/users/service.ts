@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { newId } from '../../domain/ids.js';
+import { onUniqueViolation } from '../../db/unique.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../../http/wire.js';
@@ -30,10 +31,9 @@ export class UsersService {
     const repo = this.repo(by.companyId);
     const passwordHash = await hashPassword(input.password);
     return this.db.transaction(async () => {
-      if (await repo.findByUsername(input.username)) {
-        throw new DomainError('DUPLICATE', `Username ${input.username} is taken.`, { username: ['is taken'] });
-      }
-      const user = await repo.create({ id: newId(), username: input.username, passwordHash, role: input.role });
+      const taken = () => new DomainError('DUPLICATE', `Username ${input.username} is taken.`, { username: ['is taken'] });
+      if (await repo.findByUsername(input.username)) throw taken();
+      const user = await onUniqueViolation(() => repo.create({ id: newId(), username: input.username, passwordHash, role: input.role }), taken);
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'user', entityId: user.id, action: 'created', actor: by.actor, data: { role: user.role } });
       return user;
     });
