@@ -6,7 +6,12 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 const ConfigSchema = z.object({
   PORT: integer(0, 65535).default(3000),
@@ -42,7 +47,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const present: Record<string, string> = {};
   for (const key of Object.keys(ConfigSchema.shape)) {
-    const value = env[key];
+    const value = env[key]?.trim();
     if (value !== undefined && value !== '') present[key] = value;
   }
   const result = ConfigSchema.safeParse(present);

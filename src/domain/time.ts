@@ -12,7 +12,11 @@ export function toEpochSeconds(date: Date): number {
 
 /** 'YYYY-MM-DD' -> epoch seconds of 23:59:59.999999 IST that day (Crego's business-date form). */
 export function businessDateToEpoch(date: BusinessDate): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const [y, m, d] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [NaN, NaN, NaN];
+  if (!match || new Date(Date.UTC(y, m - 1, d)).toISOString().slice(0, 10) !== date) {
+    throw new RangeError(`not a calendar date: ${date}`);
+  }
   const endOfDayUtcMs = Date.UTC(y, m - 1, d, 23, 59, 59) - IST_OFFSET_MS;
   return endOfDayUtcMs / 1000 + 0.999999;
 }

@@ -112,3 +112,14 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('hunter2-secret');
   });
 });
+
+describe('whitespace and non-decimal numbers', () => {
+  it('treats a whitespace-only value as unset and rejects hex or exponent integers', async () => {
+    const { loadConfig, ConfigError } = await import('../../src/config.js');
+    expect(loadConfig({ PORT: ' ' }).PORT).toBe(3000);
+    expect(loadConfig({ PORT: '\t' }).PORT).toBe(3000);
+    expect(() => loadConfig({ PORT: '0x10' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: '1e3' })).toThrow(/PORT/);
+    expect(loadConfig({ PORT: ' 8080 ' }).PORT).toBe(8080);
+  });
+});

@@ -99,3 +99,13 @@ describe('business dates (Asia/Kolkata)', () => {
     );
   });
 });
+
+describe('businessDateToEpoch input', () => {
+  it('rejects text that is not a real calendar date', async () => {
+    const { businessDateToEpoch } = await import('../../src/domain/time.js');
+    expect(() => businessDateToEpoch('2024-02-30')).toThrow(RangeError);
+    expect(() => businessDateToEpoch('garbage')).toThrow(RangeError);
+    expect(() => businessDateToEpoch('2024-1-5')).toThrow(RangeError);
+    expect(businessDateToEpoch('2024-02-29')).toBe(1709231399.999999);
+  });
+});

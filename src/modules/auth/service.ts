@@ -1,7 +1,8 @@
 // Authentication: resolving a bearer token to an AuthContext, staff login and refresh.
 import type { Database } from '../../db/database.js';
 import { DomainError } from '../../errors.js';
-import { verifyPassword } from './passwords.js';
+import { randomBytes } from 'node:crypto';
+import { hashPassword, verifyPassword } from './passwords.js';
 import { API_TOKEN_PREFIX, hashApiToken, signJwt, verifyJwt } from './tokens.js';
 import { ROLES, type AuthContext, type Role } from './roles.js';
 
@@ -44,16 +45,25 @@ export class AuthService {
 
   async login(username: string, password: string): Promise<{ access: string; refresh: string }> {
     const user = await this.db.prisma.user.findUnique({ where: { username } });
-    const ok = user !== null && user.isActive && (await verifyPassword(password, user.passwordHash));
+    // Verify against a dummy hash when there is no such user, so that the answer takes as long
+    // for an unknown username as for a wrong password.
+    const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await this.dummyHash()));
+    const ok = user !== null && user.isActive && passwordOk;
     if (!ok || !user) throw new DomainError('INVALID_CREDENTIALS', 'No active account found with the given credentials.');
     await this.db.prisma.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
     return this.issuePair(user.id, user.companyId);
   }
 
+  private dummy: Promise<string> | null = null;
+  private dummyHash(): Promise<string> {
+    this.dummy ??= hashPassword(randomBytes(16).toString('hex'));
+    return this.dummy;
+  }
+
   async refresh(refreshToken: string): Promise<{ access: string }> {
     const claims = await verifyJwt(this.settings.jwtSecret, refreshToken, 'refresh');
     const user = claims ? await this.db.prisma.user.findUnique({ where: { id: claims.user_id } }) : null;
-    if (!claims || !user || !user.isActive) throw new DomainError('UNAUTHENTICATED', 'Token is invalid or expired.');
+    if (!claims || !user || !user.isActive || user.companyId !== claims.company_id) throw new DomainError('UNAUTHENTICATED', 'Token is invalid or expired.');
     return { access: await signJwt(this.settings.jwtSecret, 'access', user.id, user.companyId, this.settings.accessTtlSeconds) };
   }
 
