@@ -16,6 +16,7 @@ import { authRoutes } from './modules/auth/routes.js';
 import { collectionBankRoutes } from './modules/collection-banks/routes.js';
 import { companyRoutes } from './modules/companies/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { lineDetailRoutes } from './modules/line-details/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface AppDeps {
@@ -100,6 +101,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(apiTokenRoutes);
   await app.register(collectionBankRoutes);
   await app.register(accountRoutes);
+  await app.register(lineDetailRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

@@ -5,6 +5,7 @@ import { ApiTokensService } from './modules/api-tokens/service.js';
 import { AuthService, type AuthSettings } from './modules/auth/service.js';
 import { CollectionBanksService } from './modules/collection-banks/service.js';
 import { CompaniesService } from './modules/companies/service.js';
+import { LineDetailsService } from './modules/line-details/service.js';
 import { UsersService } from './modules/users/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
@@ -15,6 +16,7 @@ export function createServices(db: Database, auth: AuthSettings) {
     apiTokens: new ApiTokensService(db),
     collectionBanks: new CollectionBanksService(db),
     accounts: new AccountsService(db),
+    lineDetails: new LineDetailsService(db),
   };
 }
 

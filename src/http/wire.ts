@@ -1,7 +1,7 @@
 // zod building blocks for the wire: rupee amounts (decoded to paise), ids, pages, timestamps.
 import { z } from 'zod';
 import { MoneyFormatError, paiseToRupees, rupeesToPaise } from '../domain/money.js';
-import { toEpochSeconds } from '../domain/time.js';
+import { businessDateToEpoch, istDateOf, toEpochSeconds } from '../domain/time.js';
 
 /** A rupee amount in a request: a JSON number with at most two decimals, decoded to paise. */
 export const rupeesInput = (options: { allowZero?: boolean } = {}) =>
@@ -79,3 +79,33 @@ export function mapPage<A, B>(page: Page<A>, fn: (item: A) => B): Page<B> {
 export const optionalText = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
 export const emptyObject = z.object({});
+
+/**
+ * A business date in a request: 'YYYY-MM-DD', or Crego's epoch seconds (any instant of the IST
+ * day, typically 23:59:59.999999 IST). Decoded to 'YYYY-MM-DD'.
+ */
+export const businessDateInput = z
+  .union([z.string(), z.number()], { error: 'must be a date (YYYY-MM-DD) or epoch seconds' })
+  .transform((value, ctx) => {
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value) || value < 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a date (YYYY-MM-DD) or epoch seconds' });
+        return z.NEVER;
+      }
+      return istDateOf(new Date(value * 1000));
+    }
+    try {
+      businessDateToEpoch(value);
+      return value;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a date (YYYY-MM-DD) or epoch seconds' });
+      return z.NEVER;
+    }
+  })
+  .meta({ description: "A date: 'YYYY-MM-DD' or epoch seconds (IST day)" });
+
+export const businessDateOutput = z.number().meta({ description: 'Business date: epoch seconds at 23:59:59.999999 IST of the day' });
+
+/** Prisma DATE columns come back as UTC midnight. */
+export const dateColumnToWire = (date: Date | null): number | null => (date ? businessDateToEpoch(date.toISOString().slice(0, 10)) : null);
+export const dateToColumn = (date: string): Date => new Date(`${date}T00:00:00Z`);

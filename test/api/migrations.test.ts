@@ -103,6 +103,8 @@ async function catalog(url: string) {
   const constraints = await query(url, `
     SELECT conrelid::regclass::text AS table_name, conname, pg_get_constraintdef(oid) AS def
     FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> '_prisma_migrations'
+      -- CHECK constraints cannot be written in schema.prisma; they live only in migrations.
+      AND contype <> 'c'
     ORDER BY 1, 2`);
   return { columns, indexes, constraints };
 }

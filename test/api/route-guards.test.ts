@@ -28,6 +28,7 @@ beforeAll(async () => {
   const as = { companyId: foreign.companyId, actor: 'test' };
   const s = ctx.app.services;
   foreignIds['/v1/lms/accounts'] = (await s.accounts.create(as, { name: 'Foreign', sanctioned_limit: 100n })).id;
+  foreignIds['/v1/lms/line_details'] = (await s.lineDetails.list(foreign.companyId, { page: 1, page_size: 1 }, { account: foreignIds['/v1/lms/accounts'] })).results[0]!.id;
   foreignIds['/v1/lms/users'] = (await s.users.create(as, { username: `foreign-${newId()}`, password: 'long-enough-password', role: 'viewer' })).id;
   foreignIds['/v1/lms/api_tokens'] = (await s.apiTokens.create(as, { name: 'foreign', role: 'viewer' })).record.id;
   foreignIds['/v1/lms/collection_banks'] = (await s.collectionBanks.create(as, {

@@ -7,6 +7,8 @@ import { DomainError, notFound } from '../../errors.js';
 import type { Account, Prisma } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../../http/wire.js';
 import { writeAudit } from '../audit/audit.js';
+import { openLine } from '../../domain/limits.js';
+import { LineDetailsRepository, limitColumns } from '../line-details/repository.js';
 import type { Actor } from '../users/service.js';
 
 export const ACCOUNT_STATUSES = ['active', 'frozen', 'closed'] as const;
@@ -53,6 +55,17 @@ export class AccountsRepository extends TenantRepository {
     return this.paginate(page, () => this.client.account.count({ where }), (args) => this.client.account.findMany({ where, ...args }));
   }
 
+  /**
+   * Locks the account row for the rest of the transaction. Every change to an account's limits
+   * or money takes this lock first, so concurrent changes on one account run one at a time.
+   * Returns null when the account does not exist in this company.
+   */
+  async lockForUpdate(id: string): Promise<Account | null> {
+    const rows = await this.client.$queryRaw<{ id: string }[]>`
+      SELECT id FROM accounts WHERE company_id = ${this.companyId}::uuid AND id = ${id}::uuid FOR UPDATE`;
+    return rows.length === 1 ? this.findById(id) : null;
+  }
+
   create(data: Omit<Prisma.AccountUncheckedCreateInput, 'companyId'>) {
     return this.client.account.create({ data: { ...data, companyId: this.companyId } });
   }
@@ -83,6 +96,10 @@ export class AccountsService {
         leadId: input.lead_id ?? null, programId: input.program_id ?? null, pan: input.pan ?? null, gstin: input.gstin ?? null,
         externalId: input.external_id ?? null, createdById: by.userId ?? null,
       }), () => duplicateExternalId(input.external_id ?? ''));
+      // The sanctioned limit is the account's primary line; account figures are the sum of lines.
+      await new LineDetailsRepository(this.db, by.companyId).create({
+        id: newId(), accountId: account.id, type: 'primary', status: 'active', ...limitColumns(openLine(input.sanctioned_limit)),
+      });
       await writeAudit(this.db, {
         companyId: by.companyId, entityType: 'account', entityId: account.id, action: 'created', actor: by.actor,
         data: { sanctioned_limit_paise: input.sanctioned_limit },
