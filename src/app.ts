@@ -17,6 +17,7 @@ import { collectionBankRoutes } from './modules/collection-banks/routes.js';
 import { companyRoutes } from './modules/companies/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { lineDetailRoutes } from './modules/line-details/routes.js';
+import { loanParamsRoutes } from './modules/loan-params/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface AppDeps {
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(collectionBankRoutes);
   await app.register(accountRoutes);
   await app.register(lineDetailRoutes);
+  await app.register(loanParamsRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

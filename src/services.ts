@@ -6,9 +6,11 @@ import { AuthService, type AuthSettings } from './modules/auth/service.js';
 import { CollectionBanksService } from './modules/collection-banks/service.js';
 import { CompaniesService } from './modules/companies/service.js';
 import { LineDetailsService } from './modules/line-details/service.js';
+import { LoanParamsService } from './modules/loan-params/service.js';
 import { UsersService } from './modules/users/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
+  const lineDetails = new LineDetailsService(db);
   return {
     auth: new AuthService(db, auth),
     companies: new CompaniesService(db),
@@ -16,7 +18,8 @@ export function createServices(db: Database, auth: AuthSettings) {
     apiTokens: new ApiTokensService(db),
     collectionBanks: new CollectionBanksService(db),
     accounts: new AccountsService(db),
-    lineDetails: new LineDetailsService(db),
+    lineDetails,
+    loanParams: new LoanParamsService(db, lineDetails),
   };
 }
 
