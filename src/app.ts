@@ -18,6 +18,8 @@ import { companyRoutes } from './modules/companies/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { lineDetailRoutes } from './modules/line-details/routes.js';
 import { loanParamsRoutes } from './modules/loan-params/routes.js';
+import { loanDataRoutes } from './modules/loan-data/routes.js';
+import { extraDataRoutes } from './modules/extra-data/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface AppDeps {
@@ -104,6 +106,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(accountRoutes);
   await app.register(lineDetailRoutes);
   await app.register(loanParamsRoutes);
+  await app.register(loanDataRoutes);
+  await app.register(extraDataRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

@@ -7,6 +7,8 @@ import { CollectionBanksService } from './modules/collection-banks/service.js';
 import { CompaniesService } from './modules/companies/service.js';
 import { LineDetailsService } from './modules/line-details/service.js';
 import { LoanParamsService } from './modules/loan-params/service.js';
+import { ExtraDataService } from './modules/extra-data/service.js';
+import { LoanDataService } from './modules/loan-data/service.js';
 import { UsersService } from './modules/users/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
@@ -20,6 +22,8 @@ export function createServices(db: Database, auth: AuthSettings) {
     accounts: new AccountsService(db),
     lineDetails,
     loanParams: new LoanParamsService(db, lineDetails),
+    loanData: new LoanDataService(db),
+    extraData: new ExtraDataService(db),
   };
 }
 

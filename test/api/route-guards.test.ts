@@ -16,6 +16,7 @@ const SAMPLE_BODIES: Record<string, object> = {
   'POST /v1/lms/users/': { username: 'guard-user', password: 'long-enough-password', role: 'viewer' },
   'POST /v1/lms/api_tokens/': { name: 'guard' },
   'POST /v1/lms/collection_banks/': { account_no: '1234567890', account_holder_name: 'Guard', ifsc: 'HDFC0001234' },
+  'PATCH /v1/lms/extra_data/:id/': { entity_type: 'account', data: { k: 1 } },
 };
 
 const path = (url: string, id: string) => url.replace(':id', id);
@@ -29,6 +30,8 @@ beforeAll(async () => {
   const s = ctx.app.services;
   foreignIds['/v1/lms/accounts'] = (await s.accounts.create(as, { name: 'Foreign', sanctioned_limit: 100n })).id;
   foreignIds['/v1/lms/line_details'] = (await s.lineDetails.list(foreign.companyId, { page: 1, page_size: 1 }, { account: foreignIds['/v1/lms/accounts'] })).results[0]!.id;
+  foreignIds['/v1/lms/loan_data'] = (await s.loanData.create(as, foreignIds['/v1/lms/accounts'], {})).id;
+  foreignIds['/v1/lms/extra_data'] = foreignIds['/v1/lms/accounts'];
   foreignIds['/v1/lms/users'] = (await s.users.create(as, { username: `foreign-${newId()}`, password: 'long-enough-password', role: 'viewer' })).id;
   foreignIds['/v1/lms/api_tokens'] = (await s.apiTokens.create(as, { name: 'foreign', role: 'viewer' })).record.id;
   foreignIds['/v1/lms/collection_banks'] = (await s.collectionBanks.create(as, {
@@ -37,12 +40,12 @@ beforeAll(async () => {
 });
 afterAll(async () => { await ctx.close(); });
 
-function send(method: string, url: string, authorization?: string) {
+function send(method: string, url: string, authorization?: string, pattern = url) {
   const agent = ctx.http();
   const m = method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
   let req = agent[m](url);
   if (authorization) req = req.set('Authorization', authorization);
-  if (method !== 'GET' && method !== 'DELETE') req = req.send(SAMPLE_BODIES[`${method} ${url}`] ?? {});
+  if (method !== 'GET' && method !== 'DELETE') req = req.send(SAMPLE_BODIES[`${method} ${pattern}`] ?? {});
   return req;
 }
 
@@ -85,8 +88,8 @@ describe('every /v1 route', () => {
     for (const route of withId) {
       const foreignId = foreignIds[resourceOf(route.url)];
       expect(foreignId, `no foreign fixture for ${route.url}: add one above`).toBeDefined();
-      const missing = await send(route.method, path(route.url, newId()), home.bearer('admin'));
-      const foreignRes = await send(route.method, path(route.url, foreignId!), home.bearer('admin'));
+      const missing = await send(route.method, path(route.url, newId()), home.bearer('admin'), route.url);
+      const foreignRes = await send(route.method, path(route.url, foreignId!), home.bearer('admin'), route.url);
       expect(missing.status, `${route.method} ${route.url} missing id`).toBe(404);
       expect(foreignRes.status, `${route.method} ${route.url} foreign id`).toBe(404);
       expect(foreignRes.body).toEqual({ ...missing.body });
