@@ -88,7 +88,8 @@ export const businessDateInput = z
   .union([z.string(), z.number()], { error: 'must be a date (YYYY-MM-DD) or epoch seconds' })
   .transform((value, ctx) => {
     if (typeof value === 'number') {
-      if (!Number.isFinite(value) || value < 0) {
+      // Up to the end of year 9999: an epoch in milliseconds (a common slip) lands far beyond.
+      if (!Number.isFinite(value) || value < 0 || value > 253402300799) {
         ctx.addIssue({ code: 'custom', message: 'must be a date (YYYY-MM-DD) or epoch seconds' });
         return z.NEVER;
       }

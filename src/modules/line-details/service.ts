@@ -5,6 +5,7 @@ import type { Database } from '../../db/database.js';
 import { onUniqueViolation } from '../../db/unique.js';
 import { newId } from '../../domain/ids.js';
 import { LimitError, openLine, setApproved, sumLines } from '../../domain/limits.js';
+import { MAX_RUPEES } from '../../domain/money.js';
 import { DomainError, notFound, type FieldErrors } from '../../errors.js';
 import type { LineDetail } from '../../generated/prisma/client.js';
 import { dateToColumn, type PageRequest } from '../../http/wire.js';
@@ -57,6 +58,9 @@ export class LineDetailsService {
   async recomputeAccount(companyId: string, accountId: string): Promise<void> {
     const { lines, accounts } = this.repos(companyId);
     const total = sumLines((await lines.activeForAccount(accountId)).map(limitOf));
+    if (total.approved > BigInt(MAX_RUPEES) * 100n) {
+      throw new DomainError('STATE_CONFLICT', `approved_amount: the account's lines would exceed ${MAX_RUPEES} rupees in all`, { approved_amount: ['account total too large'] });
+    }
     await accounts.update(accountId, { sanctionedLimitPaise: total.approved, availableLimitPaise: total.available });
   }
 
@@ -107,6 +111,11 @@ export class LineDetailsService {
         limitConflict(error, 'approved_amount');
       }
     }
+    const from = patch.valid_from === undefined ? current.validFrom?.toISOString().slice(0, 10) : patch.valid_from;
+    const till = patch.valid_till === undefined ? current.validTill?.toISOString().slice(0, 10) : patch.valid_till;
+    if (from && till && till < from) {
+      throw new DomainError('VALIDATION_ERROR', 'valid_till: must not be before valid_from', { valid_till: ['must not be before valid_from'] });
+    }
     if (patch.status === 'inactive' && limit.used + limit.blocked > 0n) {
       throw new DomainError('STATE_CONFLICT', 'status: a line with used or blocked amounts cannot be made inactive', { status: ['line has used or blocked amounts'] });
     }
@@ -132,6 +141,12 @@ export class LineDetailsService {
       const { lines } = this.repos(by.companyId);
       const errors: FieldErrors = {};
       const results: LineDetail[] = [];
+      const seen = new Map<string, number>();
+      rows.forEach((r, i) => {
+        const key = `${r.account}/${r.type}`;
+        if (seen.has(key)) (errors[`line_details.${i}.type`] ??= []).push(`repeats row ${seen.get(key)} (same account and type)`);
+        else seen.set(key, i);
+      });
       const accounts = [...new Set(rows.map((r) => r.account))].sort();
       // Lock in a fixed order so that two bulk calls over the same accounts cannot deadlock.
       for (const accountId of accounts) {
