@@ -49,3 +49,7 @@ export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} 
 
 export const invalidField = (field: string, message: string) =>
   new DomainError('VALIDATION_ERROR', `${field}: ${message}`, { [field]: [message] });
+
+/** A 400 naming every field of `errors`, with a detail line listing them. */
+export const validationFailed = (errors: FieldErrors) =>
+  new DomainError('VALIDATION_ERROR', Object.entries(errors).map(([field, messages]) => `${field}: ${messages.join(', ')}`).join('; '), errors);

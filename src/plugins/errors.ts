@@ -4,7 +4,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError, ERROR_STATUS, type ErrorCode, type FieldErrors } from '../errors.js';
+import { DomainError, ERROR_STATUS, validationFailed, type ErrorCode, type FieldErrors } from '../errors.js';
 import { isUniqueViolation } from '../db/unique.js';
 
 interface ErrorBody {
@@ -52,10 +52,7 @@ export function toErrorBody(error: unknown, request: FastifyRequest): { status: 
   const fastifyError = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fastifyError)) {
     const errors = fieldErrorsFromValidation(fastifyError);
-    const detail = Object.entries(errors)
-      .map(([field, messages]) => `${field}: ${messages.join(', ')}`)
-      .join('; ');
-    return { status: 400, body: { detail, code: 'VALIDATION_ERROR', errors } };
+    return { status: 400, body: { detail: validationFailed(errors).message, code: 'VALIDATION_ERROR', errors } };
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -5,7 +5,7 @@ import type { Database } from '../../db/database.js';
 import { TenantRepository } from '../../db/tenant-repository.js';
 import { newId } from '../../domain/ids.js';
 import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
-import { DomainError, notFound } from '../../errors.js';
+import { DomainError, notFound, validationFailed } from '../../errors.js';
 import type { LoanData } from '../../generated/prisma/client.js';
 import { AccountsRepository } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit.js';
@@ -59,9 +59,7 @@ export class LoanDataService {
       : null;
     const base = row ? paramsFromJson(row.params) : DEFAULT_PARAMS;
     const errors = validateParams(normalizeParams({ ...base, ...terms }));
-    if (Object.keys(errors).length > 0) {
-      throw new DomainError('VALIDATION_ERROR', Object.entries(errors).map(([f, m]) => `${f}: ${m.join(', ')}`).join('; '), errors);
-    }
+    if (Object.keys(errors).length > 0) throw validationFailed(errors);
   }
 
   create(by: Actor, accountId: string, terms: Terms): Promise<LoanData> {

@@ -5,7 +5,7 @@ import { TenantRepository } from '../../db/tenant-repository.js';
 import { onUniqueViolation } from '../../db/unique.js';
 import { newId } from '../../domain/ids.js';
 import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
-import { DomainError, notFound } from '../../errors.js';
+import { DomainError, notFound, validationFailed } from '../../errors.js';
 import type { LoanParams, LoanParamsVersion, Prisma } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../../http/wire.js';
 import { AccountsRepository } from '../accounts/service.js';
@@ -68,10 +68,7 @@ function diff(before: StoredParams, after: StoredParams): Change[] {
 function validated(input: StoredParams): StoredParams {
   const params = normalizeParams(input);
   const errors = validateParams(params);
-  if (Object.keys(errors).length > 0) {
-    const detail = Object.entries(errors).map(([f, m]) => `${f}: ${m.join(', ')}`).join('; ');
-    throw new DomainError('VALIDATION_ERROR', detail, errors);
-  }
+  if (Object.keys(errors).length > 0) throw validationFailed(errors);
   return params;
 }
 
