@@ -20,6 +20,7 @@ import { lineDetailRoutes } from './modules/line-details/routes.js';
 import { loanParamsRoutes } from './modules/loan-params/routes.js';
 import { loanDataRoutes } from './modules/loan-data/routes.js';
 import { extraDataRoutes } from './modules/extra-data/routes.js';
+import { emiRoutes } from './modules/emis/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface AppDeps {
@@ -108,6 +109,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(loanParamsRoutes);
   await app.register(loanDataRoutes);
   await app.register(extraDataRoutes);
+  await app.register(emiRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();
