@@ -21,6 +21,7 @@ import { loanParamsRoutes } from './modules/loan-params/routes.js';
 import { loanDataRoutes } from './modules/loan-data/routes.js';
 import { extraDataRoutes } from './modules/extra-data/routes.js';
 import { emiRoutes } from './modules/emis/routes.js';
+import { loanRoutes } from './modules/loans/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface AppDeps {
@@ -110,6 +111,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(loanDataRoutes);
   await app.register(extraDataRoutes);
   await app.register(emiRoutes);
+  await app.register(loanRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

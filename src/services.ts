@@ -9,6 +9,7 @@ import { LineDetailsService } from './modules/line-details/service.js';
 import { LoanParamsService } from './modules/loan-params/service.js';
 import { ExtraDataService } from './modules/extra-data/service.js';
 import { LoanDataService } from './modules/loan-data/service.js';
+import { LoansService } from './modules/loans/service.js';
 import { UsersService } from './modules/users/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
@@ -24,6 +25,7 @@ export function createServices(db: Database, auth: AuthSettings) {
     loanParams: new LoanParamsService(db, lineDetails),
     loanData: new LoanDataService(db),
     extraData: new ExtraDataService(db),
+    loans: new LoansService(db, lineDetails),
   };
 }
 

@@ -186,3 +186,12 @@ export function validateParams(p: StoredParams): ParamErrors {
   if ('error' in order) add('component_order', order.error);
   return errors;
 }
+
+/**
+ * Fields implied by what a client sent: a pf_value without pf_is_enabled switches the fee on
+ * (Crego's short initiate body sends pf_value alone) or off (pf_value 0).
+ */
+export function withImpliedFields(fields: Partial<StoredParams>): Partial<StoredParams> {
+  if (fields.pf_value !== undefined && fields.pf_is_enabled === undefined) return { ...fields, pf_is_enabled: Number(fields.pf_value) > 0 };
+  return fields;
+}

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => { await ctx.close(); });
 
 const calc = (body: object) => ctx.http().post('/v1/lms/emis/calculate/').set('Authorization', tenant.bearer('viewer')).send(body);
-const sum = (rows: { principal: number }[], key: 'principal' | 'interest') => rows.reduce((s, r) => s + Math.round((r as never as Record<string, number>)[key] * 100), 0);
+const sum = (rows: Record<string, number>[], key: 'principal' | 'interest') => rows.reduce((s, r) => s + Math.round((r[key] ?? 0) * 100), 0);
 
 describe('POST /v1/lms/emis/calculate/', () => {
   it('Rs 10,00,000 at 8.5% for 240 months: EMI Rs 8,678.23, principal summing to the amount', async () => {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/domain/ids.js';
 import { buildTestApp, createTenant, type Tenant, type TestContext } from '../helpers/app.js';
+import { accountWithParams } from '../helpers/factories.js';
 
 let ctx: TestContext;
 let home: Tenant;
@@ -17,6 +18,7 @@ const SAMPLE_BODIES: Record<string, object> = {
   'POST /v1/lms/api_tokens/': { name: 'guard' },
   'POST /v1/lms/collection_banks/': { account_no: '1234567890', account_holder_name: 'Guard', ifsc: 'HDFC0001234' },
   'PATCH /v1/lms/extra_data/:id/': { entity_type: 'account', data: { k: 1 } },
+  'POST /v1/lms/accounts/:id/initiate_disbursement/': { amount: 1 },
 };
 
 const path = (url: string, id: string) => url.replace(':id', id);
@@ -32,6 +34,8 @@ beforeAll(async () => {
   foreignIds['/v1/lms/line_details'] = (await s.lineDetails.list(foreign.companyId, { page: 1, page_size: 1 }, { account: foreignIds['/v1/lms/accounts'] })).results[0]!.id;
   foreignIds['/v1/lms/loan_data'] = (await s.loanData.create(as, foreignIds['/v1/lms/accounts'], {})).id;
   foreignIds['/v1/lms/extra_data'] = foreignIds['/v1/lms/accounts'];
+  const borrower = await accountWithParams(ctx, foreign.companyId);
+  foreignIds['/v1/lms/loans'] = (await s.loans.initiateDisbursement(as, borrower.id, { amount: 100n })).loan.id;
   foreignIds['/v1/lms/users'] = (await s.users.create(as, { username: `foreign-${newId()}`, password: 'long-enough-password', role: 'viewer' })).id;
   foreignIds['/v1/lms/api_tokens'] = (await s.apiTokens.create(as, { name: 'foreign', role: 'viewer' })).record.id;
   foreignIds['/v1/lms/collection_banks'] = (await s.collectionBanks.create(as, {

@@ -4,7 +4,7 @@
 import type { Database } from '../../db/database.js';
 import { TenantRepository } from '../../db/tenant-repository.js';
 import { newId } from '../../domain/ids.js';
-import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
+import { DEFAULT_PARAMS, normalizeParams, validateParams, withImpliedFields, type StoredParams } from '../../domain/loan-params.js';
 import { DomainError, notFound, validationFailed } from '../../errors.js';
 import type { LoanData } from '../../generated/prisma/client.js';
 import { AccountsRepository } from '../accounts/service.js';
@@ -62,7 +62,8 @@ export class LoanDataService {
     if (Object.keys(errors).length > 0) throw validationFailed(errors);
   }
 
-  create(by: Actor, accountId: string, terms: Terms): Promise<LoanData> {
+  create(by: Actor, accountId: string, input: Terms): Promise<LoanData> {
+    const terms = withImpliedFields(input);
     return this.db.transaction(async () => {
       await this.checkAgainstAccount(by.companyId, accountId, terms);
       const row = await new LoanDataRepository(this.db, by.companyId).create({ id: newId(), accountId, terms: termsToJson(terms), createdBy: by.actor });
@@ -71,7 +72,8 @@ export class LoanDataService {
     });
   }
 
-  update(by: Actor, id: string, terms: Terms): Promise<LoanData> {
+  update(by: Actor, id: string, input: Terms): Promise<LoanData> {
+    const terms = withImpliedFields(input);
     return this.db.transaction(async () => {
       const repo = new LoanDataRepository(this.db, by.companyId);
       const current = await repo.lock(id);

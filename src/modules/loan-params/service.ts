@@ -4,7 +4,7 @@ import type { Database } from '../../db/database.js';
 import { TenantRepository } from '../../db/tenant-repository.js';
 import { onUniqueViolation } from '../../db/unique.js';
 import { newId } from '../../domain/ids.js';
-import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
+import { DEFAULT_PARAMS, normalizeParams, validateParams, withImpliedFields, type StoredParams } from '../../domain/loan-params.js';
 import { DomainError, notFound, validationFailed } from '../../errors.js';
 import type { LoanParams, LoanParamsVersion, Prisma } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../../http/wire.js';
@@ -56,7 +56,7 @@ function fieldsOf(body: InitiateLoanParams): Partial<StoredParams> {
     const value = (body as Record<string, unknown>)[key];
     if (value !== undefined) fields[key] = value;
   }
-  return { ...(fields as Partial<StoredParams>), ...(body.loan_data as Partial<StoredParams> | undefined) };
+  return withImpliedFields({ ...(fields as Partial<StoredParams>), ...(body.loan_data as Partial<StoredParams> | undefined) });
 }
 
 function diff(before: StoredParams, after: StoredParams): Change[] {

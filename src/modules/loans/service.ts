@@ -1,0 +1,169 @@
+// Loans: disbursement (a pending loan and its payout, the limit blocked), activation when the
+// payout succeeds (schedule from the actual payout date, limit used), and reads.
+import type { Database } from '../../db/database.js';
+import { nextRef } from '../../db/refs.js';
+import { newId } from '../../domain/ids.js';
+import { block, consumeBlocked, LimitError } from '../../domain/limits.js';
+import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
+import { disbursalFor, scheduleFor, TermsError } from '../../domain/loan-terms.js';
+import { istDateOf, type BusinessDate } from '../../domain/time.js';
+import { DomainError, notFound, validationFailed } from '../../errors.js';
+import type { Loan, Payout } from '../../generated/prisma/client.js';
+import { dateToColumn, type PageRequest } from '../../http/wire.js';
+import { AccountsRepository } from '../accounts/service.js';
+import { writeAudit } from '../audit/audit.js';
+import { LineDetailsRepository, limitColumns, limitOf } from '../line-details/repository.js';
+import type { LineDetailsService } from '../line-details/service.js';
+import { termsFromJson } from '../loan-data/service.js';
+import { paramsFromJson, paramsToJson } from '../loan-params/schemas.js';
+import type { Actor } from '../users/service.js';
+import { LoansRepository, type DemandFilter, type LoanFilter } from './repository.js';
+
+export interface DisbursementRequest {
+  amount: bigint;
+  loan_data?: string;
+  line_type?: string;
+}
+
+const columnDate = (d: BusinessDate) => dateToColumn(d);
+
+export class LoansService {
+  constructor(private readonly db: Database, private readonly lineDetails: LineDetailsService) {}
+
+  private repo(companyId: string) {
+    return new LoansRepository(this.db, companyId);
+  }
+
+  /** The account's params with the loan data's terms over them, checked as a whole. */
+  private async termsFor(companyId: string, account: { id: string; leadId: string | null; programId: string | null }, loanDataId?: string) {
+    const params = account.leadId && account.programId
+      ? await this.db.client.loanParams.findFirst({ where: { companyId, leadId: account.leadId, programId: account.programId } })
+      : null;
+    if (!params) throw new DomainError('STATE_CONFLICT', "The account has no loan params (its lead and program have none): initiate them first.");
+    let terms: StoredParams = paramsFromJson(params.params);
+    if (loanDataId) {
+      const data = await this.db.client.loanData.findFirst({ where: { companyId, id: loanDataId } });
+      if (!data || data.accountId !== account.id) throw new DomainError('NOT_FOUND', 'Loan data not found for this account.', { loan_data: ['not found'] });
+      if (data.loanId) throw new DomainError('STATE_CONFLICT', 'This loan data is already used by another loan.', { loan_data: ['already used'] });
+      terms = { ...terms, ...termsFromJson(data.terms) };
+    }
+    terms = normalizeParams({ ...DEFAULT_PARAMS, ...terms });
+    const errors = validateParams(terms);
+    if (Object.keys(errors).length > 0) throw validationFailed(errors);
+    return { terms, params };
+  }
+
+  /**
+   * Initiate Disbursement: checks the limit and blocks it, creates the loan in
+   * pending_disbursement and a payout for the net amount. The loan activates when that payout
+   * succeeds (activate()).
+   */
+  initiateDisbursement(by: Actor, accountId: string, request: DisbursementRequest): Promise<{ loan: Loan; payout: Payout }> {
+    return this.db.transaction(async () => {
+      const account = await new AccountsRepository(this.db, by.companyId).lockForUpdate(accountId);
+      if (!account) throw notFound('Account');
+      if (account.status !== 'active') throw new DomainError('STATE_CONFLICT', `The account is ${account.status}; only an active account can draw.`);
+      const { terms, params } = await this.termsFor(by.companyId, account, request.loan_data);
+      const today = istDateOf(new Date());
+      let disbursal;
+      try {
+        disbursal = disbursalFor(terms, request.amount, today);
+      } catch (error) {
+        if (error instanceof TermsError) throw new DomainError('STATE_CONFLICT', `${error.field}: ${error.message}`, { [error.field]: [error.message] });
+        throw error;
+      }
+      const lineType = request.line_type ?? 'primary';
+      const lines = new LineDetailsRepository(this.db, by.companyId);
+      const line = await lines.findByType(accountId, lineType);
+      if (!line || line.status !== 'active') throw new DomainError('STATE_CONFLICT', `The account has no active ${lineType} line.`, { line_type: ['no active line of this type'] });
+      try {
+        await lines.update(line.id, limitColumns(block(limitOf(line), request.amount)));
+      } catch (error) {
+        if (error instanceof LimitError) throw new DomainError('STATE_CONFLICT', `amount: ${error.message}`, { amount: [error.message] });
+        throw error;
+      }
+      await this.lineDetails.recomputeAccount(by.companyId, accountId);
+      const repo = this.repo(by.companyId);
+      const loan = await repo.create({
+        id: newId(), accountId, refId: await nextRef(this.db, by.companyId, 'loan', 'LOAN'), status: 'pending_disbursement', kind: disbursal.kind,
+        principalPaise: request.amount, netDisbursalPaise: disbursal.netDisbursal, upfrontInterestPaise: disbursal.upfrontInterest,
+        terms: paramsToJson(terms) as object, loanParamsId: params.id, paramsVersion: params.version, loanDataId: request.loan_data ?? null,
+        lineType, requestedDate: columnDate(today), createdBy: by.actor,
+      });
+      if (request.loan_data) await this.db.client.loanData.updateMany({ where: { companyId: by.companyId, id: request.loan_data }, data: { loanId: loan.id } });
+      const payout = await repo.createPayout({
+        id: newId(), accountId, loanId: loan.id, refId: await nextRef(this.db, by.companyId, 'payout', 'PAY'), type: 'disbursement',
+        amountPaise: disbursal.netDisbursal, status: 'requested',
+      });
+      await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan', entityId: loan.id, action: 'disbursement_initiated', actor: by.actor, data: { ...disbursal, payout: payout.id } });
+      return { loan, payout };
+    });
+  }
+
+  /**
+   * The disbursement payout succeeded on `payoutDate`: the schedule is generated from that date,
+   * the blocked limit becomes used, and the loan is active. Activating an active loan again
+   * changes nothing.
+   */
+  activate(by: Actor, loanId: string, payoutDate: BusinessDate): Promise<Loan> {
+    return this.db.transaction(async () => {
+      const repo = this.repo(by.companyId);
+      const found = await repo.findById(loanId);
+      if (!found) throw notFound('Loan');
+      await new AccountsRepository(this.db, by.companyId).lockForUpdate(found.accountId);
+      const loan = (await repo.findById(loanId))!;
+      if (loan.status === 'active' && loan.disbursementDate) return loan;
+      if (loan.status !== 'pending_disbursement') throw new DomainError('STATE_CONFLICT', `The loan is ${loan.status}; only a pending loan can be activated.`);
+      const terms = paramsFromJson(loan.terms);
+      const schedule = scheduleFor(terms, loan.principalPaise, payoutDate);
+      const disbursal = disbursalFor(terms, loan.principalPaise, payoutDate);
+      const upfront = loan.upfrontInterestPaise > 0n;
+      await repo.createDemands(schedule.installments.map((i) => ({
+        id: newId(), accountId: loan.accountId, loanId, kind: 'emi', installmentNumber: i.number, scheduleVersion: 1,
+        periodStart: columnDate(i.periodStart), dueDate: columnDate(i.dueDate), status: i.dueDate <= payoutDate ? 'due' : 'upcoming',
+        pDuePaise: i.principal,
+        // Upfront interest was taken out of the payout: the demand shows it due and paid.
+        niDuePaise: upfront ? loan.upfrontInterestPaise : i.interest, niPaidPaise: upfront ? loan.upfrontInterestPaise : 0n,
+      })));
+      if (terms.pf_collection === 'fee_demand' && disbursal.fee + disbursal.feeGst > 0n) {
+        await repo.createDemands([{
+          id: newId(), accountId: loan.accountId, loanId, kind: 'fee', scheduleVersion: 1, dueDate: columnDate(payoutDate), status: 'due',
+          feeDuePaise: disbursal.fee + disbursal.feeGst,
+        }]);
+      }
+      const lines = new LineDetailsRepository(this.db, by.companyId);
+      const line = (await lines.findByType(loan.accountId, loan.lineType))!;
+      await lines.update(line.id, limitColumns(consumeBlocked(limitOf(line), loan.principalPaise)));
+      await this.lineDetails.recomputeAccount(by.companyId, loan.accountId);
+      const active = await repo.update(loanId, {
+        status: 'active', disbursedPaise: loan.principalPaise, disbursementDate: columnDate(payoutDate),
+        maturityDate: columnDate(schedule.installments.at(-1)!.dueDate), scheduleVersion: 1,
+      });
+      await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan', entityId: loanId, action: 'activated', actor: by.actor, data: { payout_date: payoutDate, installments: schedule.installments.length } });
+      return active;
+    });
+  }
+
+  async get(companyId: string, id: string): Promise<Loan> {
+    const loan = await this.repo(companyId).findById(id);
+    if (!loan) throw notFound('Loan');
+    return loan;
+  }
+
+  list(companyId: string, page: PageRequest, filter: LoanFilter) {
+    return this.repo(companyId).list(page, filter);
+  }
+
+  listDemands(companyId: string, page: PageRequest, filter: DemandFilter) {
+    return this.repo(companyId).listDemands(page, filter);
+  }
+
+  async demandsOf(companyId: string, loanId: string) {
+    await this.get(companyId, loanId);
+    return this.repo(companyId).demandsOf(loanId);
+  }
+
+  payoutsOf(companyId: string, loanId: string) {
+    return this.repo(companyId).payoutsOf(loanId);
+  }
+}
