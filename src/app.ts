@@ -22,6 +22,7 @@ import { loanDataRoutes } from './modules/loan-data/routes.js';
 import { extraDataRoutes } from './modules/extra-data/routes.js';
 import { emiRoutes } from './modules/emis/routes.js';
 import { loanRoutes } from './modules/loans/routes.js';
+import { accountOverviewRoutes } from './modules/account-overview/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface AppDeps {
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(extraDataRoutes);
   await app.register(emiRoutes);
   await app.register(loanRoutes);
+  await app.register(accountOverviewRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

@@ -10,6 +10,7 @@ import { LoanParamsService } from './modules/loan-params/service.js';
 import { ExtraDataService } from './modules/extra-data/service.js';
 import { LoanDataService } from './modules/loan-data/service.js';
 import { LoansService } from './modules/loans/service.js';
+import { AccountOverviewService } from './modules/account-overview/service.js';
 import { UsersService } from './modules/users/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
@@ -26,6 +27,7 @@ export function createServices(db: Database, auth: AuthSettings) {
     loanData: new LoanDataService(db),
     extraData: new ExtraDataService(db),
     loans: new LoansService(db, lineDetails),
+    accountOverview: new AccountOverviewService(db, lineDetails),
   };
 }
 
