@@ -28,9 +28,8 @@ function gcd(a: bigint, b: bigint): bigint {
 
 /** Exact sum, kept in lowest terms so long sums do not grow their denominators. */
 export function add(a: Fraction, b: Fraction): Fraction {
-  if (a.den === b.den) return { num: a.num + b.num, den: a.den };
-  const num = a.num * b.den + b.num * a.den;
-  const den = a.den * b.den;
+  const num = a.den === b.den ? a.num + b.num : a.num * b.den + b.num * a.den;
+  const den = a.den === b.den ? a.den : a.den * b.den;
   const g = gcd(num, den) || 1n;
   return { num: num / g, den: den / g };
 }
