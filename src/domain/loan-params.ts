@@ -164,7 +164,7 @@ export function normalizeParams(p: StoredParams): StoredParams {
 
 /** The rules a complete set of params must satisfy; returns errors by field path. */
 export function validateParams(p: StoredParams): ParamErrors {
-  const errors: ParamErrors = {};
+  const errors: ParamErrors = Object.create(null);
   const add = (path: string, message: string) => (errors[path] ??= []).push(message);
   if (p.days_in_year !== 'actual' && p.days_in_year !== 360 && p.days_in_year !== 365) add('days_in_year', 'must be 360, 365 or "actual"');
   if (p.days_in_month !== 'actual' && p.days_in_month !== 30) add('days_in_month', 'must be 30 or "actual"');

@@ -15,7 +15,8 @@ interface ErrorBody {
 }
 
 function fieldErrorsFromValidation(error: FastifyError): FieldErrors {
-  const errors: FieldErrors = {};
+  // No prototype: a client field named "toString" or "constructor" must not hit Object.prototype.
+  const errors: FieldErrors = Object.create(null);
   const context = error.validationContext ?? 'body';
   for (const issue of error.validation ?? []) {
     const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');

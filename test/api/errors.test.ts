@@ -283,3 +283,21 @@ describe('request ids', () => {
     }
   });
 });
+
+describe('field names that collide with Object.prototype', () => {
+  it('names "toString" and "constructor" as unknown fields instead of failing', async () => {
+    const ctx2 = await buildTestApp();
+    try {
+      const t = await createTenant(ctx2, 'proto');
+      const res = await ctx2.http().post('/v1/lms/accounts/').set('Authorization', t.bearer('maker'))
+        .send({ name: 'x', sanctioned_limit: 1, toString: null, constructor: 1, hasOwnProperty: 'y' });
+      expect(res.status).toBe(400);
+      expect(Object.keys(res.body.errors).sort()).toEqual(['constructor', 'hasOwnProperty', 'toString']);
+      const params = await ctx2.http().post('/v1/lms/accounts/initiate_loan_params/').set('Authorization', t.bearer('maker'))
+        .send({ lead_id: '00000000-0000-4000-8000-000000000001', program_id: '00000000-0000-4000-8000-000000000002', roi_value: [{ days: 'x', value: 1 }], toString: 1 });
+      expect(params.status).toBe(400);
+    } finally {
+      await ctx2.close();
+    }
+  });
+});

@@ -139,7 +139,7 @@ export class LineDetailsService {
   bulkInternal(by: Actor, rows: NewLineDetail[]): Promise<LineDetail[]> {
     return this.db.transaction(async () => {
       const { lines } = this.repos(by.companyId);
-      const errors: FieldErrors = {};
+      const errors: FieldErrors = Object.create(null);
       const results: LineDetail[] = [];
       const seen = new Map<string, number>();
       rows.forEach((r, i) => {
