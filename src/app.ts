@@ -23,6 +23,7 @@ import { extraDataRoutes } from './modules/extra-data/routes.js';
 import { emiRoutes } from './modules/emis/routes.js';
 import { loanRoutes } from './modules/loans/routes.js';
 import { accountOverviewRoutes } from './modules/account-overview/routes.js';
+import { feeRoutes } from './modules/fees/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 
 export interface AppDeps {
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(emiRoutes);
   await app.register(loanRoutes);
   await app.register(accountOverviewRoutes);
+  await app.register(feeRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

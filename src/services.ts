@@ -11,6 +11,7 @@ import { ExtraDataService } from './modules/extra-data/service.js';
 import { LoanDataService } from './modules/loan-data/service.js';
 import { LoansService } from './modules/loans/service.js';
 import { AccountOverviewService } from './modules/account-overview/service.js';
+import { FeesService } from './modules/fees/service.js';
 import { UsersService } from './modules/users/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
@@ -28,6 +29,7 @@ export function createServices(db: Database, auth: AuthSettings) {
     extraData: new ExtraDataService(db),
     loans: new LoansService(db, lineDetails),
     accountOverview: new AccountOverviewService(db, lineDetails),
+    fees: new FeesService(db),
   };
 }
 

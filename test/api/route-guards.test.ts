@@ -36,6 +36,8 @@ beforeAll(async () => {
   foreignIds['/v1/lms/extra_data'] = foreignIds['/v1/lms/accounts'];
   const borrower = await accountWithParams(ctx, foreign.companyId);
   foreignIds['/v1/lms/loans'] = (await s.loans.initiateDisbursement(as, borrower.id, { amount: 100n })).loan.id;
+  await s.loans.activate(as, foreignIds['/v1/lms/loans'], '2024-01-01');
+  foreignIds['/v1/lms/fees'] = (await s.fees.createMany(as, [{ loan: foreignIds['/v1/lms/loans'], fee_type: 'other', amount: 100n, gst_rate: '18', due_date: '2024-01-05' }]))[0]!.id;
   foreignIds['/v1/lms/users'] = (await s.users.create(as, { username: `foreign-${newId()}`, password: 'long-enough-password', role: 'viewer' })).id;
   foreignIds['/v1/lms/api_tokens'] = (await s.apiTokens.create(as, { name: 'foreign', role: 'viewer' })).record.id;
   foreignIds['/v1/lms/collection_banks'] = (await s.collectionBanks.create(as, {

@@ -8,6 +8,7 @@ export interface LoanFilter {
 }
 
 export interface DemandFilter {
+  kind?: string;
   account?: string;
   loan?: string;
   status?: string;
@@ -44,7 +45,7 @@ export class LoansRepository extends TenantRepository {
 
   listDemands(page: PageRequest, filter: DemandFilter): Promise<Page<Demand>> {
     const where = this.scoped<Prisma.DemandWhereInput>({
-      accountId: filter.account, loanId: filter.loan, status: filter.status,
+      kind: filter.kind, accountId: filter.account, loanId: filter.loan, status: filter.status,
       dueDate: filter.due_from || filter.due_to ? { gte: filter.due_from, lte: filter.due_to } : undefined,
     });
     return this.paginate(page, () => this.client.demand.count({ where }),
