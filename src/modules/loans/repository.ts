@@ -1,4 +1,5 @@
 import { TenantRepository } from '../../db/tenant-repository.js';
+import { Prisma as P } from '../../generated/prisma/client.js';
 import type { Demand, Loan, Payout, Prisma } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../../http/wire.js';
 
@@ -50,6 +51,34 @@ export class LoansRepository extends TenantRepository {
     });
     return this.paginate(page, () => this.client.demand.count({ where }),
       (args) => this.client.demand.findMany({ where, skip: args.skip, take: args.take, orderBy: [{ dueDate: 'asc' }, { loanId: 'asc' }, { installmentNumber: 'asc' }] }));
+  }
+
+  /**
+   * Demands with anything outstanding (set-based: the filter and the totals run in SQL), oldest
+   * due first, with totals per component over all matching demands, not just the page.
+   */
+  async outstanding(page: PageRequest, filter: { account?: string; loan?: string; due_to?: Date }) {
+    const outstandingSql = P.sql`(p_due_paise - p_paid_paise - p_waived_paise) + (ni_due_paise - ni_paid_paise - ni_waived_paise)
+      + (oi_due_paise - oi_paid_paise - oi_waived_paise) + (pi_due_paise - pi_paid_paise - pi_waived_paise)
+      + (fee_due_paise - fee_paid_paise - fee_waived_paise)`;
+    const where = P.sql`company_id = ${this.companyId}::uuid AND status <> 'cancelled' AND ${outstandingSql} > 0
+      AND loan_id IN (SELECT id FROM loans WHERE company_id = ${this.companyId}::uuid AND status <> 'pending_disbursement')
+      ${filter.account ? P.sql`AND account_id = ${filter.account}::uuid` : P.empty}
+      ${filter.loan ? P.sql`AND loan_id = ${filter.loan}::uuid` : P.empty}
+      ${filter.due_to ? P.sql`AND due_date <= ${filter.due_to}::date` : P.empty}`;
+    const [totals] = await this.client.$queryRaw<Record<string, bigint>[]>`
+      SELECT count(*)::bigint AS count,
+        COALESCE(SUM(p_due_paise - p_paid_paise - p_waived_paise), 0)::bigint AS p, COALESCE(SUM(ni_due_paise - ni_paid_paise - ni_waived_paise), 0)::bigint AS ni,
+        COALESCE(SUM(oi_due_paise - oi_paid_paise - oi_waived_paise), 0)::bigint AS oi, COALESCE(SUM(pi_due_paise - pi_paid_paise - pi_waived_paise), 0)::bigint AS pi,
+        COALESCE(SUM(fee_due_paise - fee_paid_paise - fee_waived_paise), 0)::bigint AS fee
+      FROM demands WHERE ${where}`;
+    const ids = await this.client.$queryRaw<{ id: string }[]>`
+      SELECT id FROM demands WHERE ${where} ORDER BY due_date, loan_id, installment_number NULLS LAST, id
+      LIMIT ${page.page_size} OFFSET ${(page.page - 1) * page.page_size}`;
+    const rows = await this.client.demand.findMany({ where: this.scoped({ id: { in: ids.map((r) => r.id) } }) });
+    const order = new Map(ids.map((r, i) => [r.id, i]));
+    rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    return { page: { count: Number(totals!.count), current_page: page.page, page_size: page.page_size, results: rows }, totals: totals! };
   }
 
   createPayout(data: Omit<Prisma.PayoutUncheckedCreateInput, 'companyId'>): Promise<Payout> {

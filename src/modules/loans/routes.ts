@@ -2,7 +2,25 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authOf } from '../../plugins/auth.js';
 import { businessDateInput, dateToColumn, idParams, mapPage, pageOf, pageQuery, rupeesInput, rupeesOutput, toWireRupees, uuid } from '../../http/wire.js';
-import { DemandOut, demandToWire, LoanOut, loanToWire, PayoutOut, payoutToWire } from './presenters.js';
+import { businessDateOutput } from '../../http/wire.js';
+import { businessDateToEpoch, istDateOf } from '../../domain/time.js';
+import { DemandOut, demandComponents, demandToWire, LoanOut, loanToWire, PayoutOut, payoutToWire } from './presenters.js';
+import type { Demand } from '../../generated/prisma/client.js';
+
+const Components = z.object({ P: rupeesOutput, NI: rupeesOutput, OI: rupeesOutput, PI: rupeesOutput, FEE: rupeesOutput, total: rupeesOutput });
+
+/** Outstanding per component over demands. */
+function componentTotals(demands: Demand[]) {
+  const sums = { P: 0n, NI: 0n, OI: 0n, PI: 0n, FEE: 0n };
+  for (const d of demands) {
+    const parts = demandComponents(d);
+    for (const key of Object.keys(sums) as (keyof typeof sums)[]) sums[key] += parts[key].outstanding;
+  }
+  const total = Object.values(sums).reduce((a, b) => a + b, 0n);
+  return { P: toWireRupees(sums.P), NI: toWireRupees(sums.NI), OI: toWireRupees(sums.OI), PI: toWireRupees(sums.PI), FEE: toWireRupees(sums.FEE), total: toWireRupees(total) };
+}
+
+const outstandingOf = (d: Demand) => Object.values(demandComponents(d)).reduce((s, c) => s + c.outstanding, 0n);
 
 const LOAN_STATUSES = ['pending_disbursement', 'active', 'overdue', 'npa', 'closed', 'written_off'] as const;
 const DEMAND_STATUSES = ['upcoming', 'due', 'overdue', 'partially_paid', 'paid', 'waived', 'cancelled'] as const;
@@ -49,6 +67,52 @@ export const loanRoutes: FastifyPluginAsyncZod = async (app) => {
     const demands = (await app.services.loans.demandsOf(authOf(request).companyId, request.params.id)).filter((d) => d.kind === 'emi');
     const first = demands[0];
     return { loan: request.params.id, emi_amount: first ? toWireRupees(first.pDuePaise + first.niDuePaise) : null, installments: demands.length };
+  });
+
+  app.get('/v1/lms/loans/:id/summary/', {
+    schema: {
+      tags: ['Loans'], security, params: idParams, querystring: z.strictObject({ as_of: businessDateInput.optional() }),
+      summary: 'Get Loan Summary: outstanding and overdue by component, DPD, next due, foreclosure amount as of a date (default today, IST)',
+      response: {
+        200: z.object({
+          loan: LoanOut, as_of: businessDateOutput, principal: rupeesOutput, outstanding: Components, overdue: Components,
+          dpd: z.number().int(), peak_dpd: z.number().int(),
+          next_due: z.object({ due_date: businessDateOutput, amount: rupeesOutput, installment_number: z.number().int().nullable() }).nullable(),
+          foreclosure: z.object({ amount: rupeesOutput, due_now: rupeesOutput, future_principal: rupeesOutput, accrued_interest: rupeesOutput, future_fees: rupeesOutput }).nullable(),
+        }).meta({ id: 'LoanSummary' }),
+      },
+    },
+  }, async (request) => {
+    const asOf = request.query.as_of ?? istDateOf(new Date());
+    const { loan, demands, foreclosure } = await app.services.loans.summary(authOf(request).companyId, request.params.id, asOf);
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const next = demands.find((d) => day(d.dueDate) >= asOf && outstandingOf(d) > 0n);
+    return {
+      loan: loanToWire(loan), as_of: businessDateToEpoch(asOf), principal: toWireRupees(loan.principalPaise),
+      outstanding: componentTotals(demands), overdue: componentTotals(demands.filter((d) => day(d.dueDate) < asOf)),
+      dpd: loan.dpd, peak_dpd: loan.peakDpd,
+      next_due: next ? { due_date: businessDateToEpoch(day(next.dueDate)), amount: toWireRupees(outstandingOf(next)), installment_number: next.installmentNumber } : null,
+      foreclosure: foreclosure && {
+        amount: toWireRupees(foreclosure.total), due_now: toWireRupees(foreclosure.dueNow), future_principal: toWireRupees(foreclosure.futurePrincipal),
+        accrued_interest: toWireRupees(foreclosure.accruedInterest), future_fees: toWireRupees(foreclosure.futureFees),
+      },
+    };
+  });
+
+  app.get('/v1/lms/emis/outstanding/', {
+    schema: {
+      tags: ['EMIs'], security, summary: 'Outstanding data: demands with anything outstanding, and the totals by component',
+      querystring: z.strictObject({ ...pageQuery, account: uuid.optional(), loan: uuid.optional(), due_date_to: businessDateInput.optional() }),
+      response: { 200: pageOf(DemandOut).extend({ totals: Components }) },
+    },
+  }, async (request) => {
+    const { page, page_size, due_date_to, ...filter } = request.query;
+    const result = await app.services.loans.outstanding(authOf(request).companyId, { page, page_size }, { ...filter, due_to: due_date_to ? dateToColumn(due_date_to) : undefined });
+    const t = result.totals;
+    return {
+      ...mapPage(result.page, demandToWire),
+      totals: { P: toWireRupees(t.P), NI: toWireRupees(t.NI), OI: toWireRupees(t.OI), PI: toWireRupees(t.PI), FEE: toWireRupees(t.FEE), total: toWireRupees(t.total) },
+    };
   });
 
   app.get('/v1/lms/emis/', {

@@ -6,9 +6,10 @@ import { newId } from '../../domain/ids.js';
 import { block, consumeBlocked, LimitError } from '../../domain/limits.js';
 import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
 import { disbursalFor, scheduleFor, TermsError } from '../../domain/loan-terms.js';
+import { foreclosureAmount, type DemandSnapshot, type Foreclosure } from '../../domain/foreclosure.js';
 import { istDateOf, type BusinessDate } from '../../domain/time.js';
 import { DomainError, notFound, validationFailed } from '../../errors.js';
-import type { Loan, Payout } from '../../generated/prisma/client.js';
+import type { Demand, Loan, Payout } from '../../generated/prisma/client.js';
 import { dateToColumn, type PageRequest } from '../../http/wire.js';
 import { AccountsRepository } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit.js';
@@ -161,6 +162,27 @@ export class LoansService {
   async demandsOf(companyId: string, loanId: string) {
     await this.get(companyId, loanId);
     return this.repo(companyId).demandsOf(loanId);
+  }
+
+  /** Loan summary as of a date: the loan, its live demands and what closing it that day takes. */
+  async summary(companyId: string, loanId: string, asOf: BusinessDate): Promise<{ loan: Loan; demands: Demand[]; foreclosure: Foreclosure | null }> {
+    const loan = await this.get(companyId, loanId);
+    const demands = (await this.repo(companyId).demandsOf(loanId)).filter((d) => d.status !== 'cancelled');
+    if (!loan.disbursementDate) return { loan, demands, foreclosure: null };
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const snapshots: DemandSnapshot[] = demands.map((d) => ({
+      kind: d.kind as 'emi' | 'fee', periodStart: d.periodStart ? day(d.periodStart) : null, dueDate: day(d.dueDate),
+      p: d.pDuePaise - d.pPaidPaise - d.pWaivedPaise, ni: d.niDuePaise - d.niPaidPaise - d.niWaivedPaise,
+      oi: d.oiDuePaise - d.oiPaidPaise - d.oiWaivedPaise, pi: d.piDuePaise - d.piPaidPaise - d.piWaivedPaise,
+      fee: d.feeDuePaise - d.feePaidPaise - d.feeWaivedPaise, pDue: d.pDuePaise, niDue: d.niDuePaise, niPaid: d.niPaidPaise,
+    }));
+    return { loan, demands, foreclosure: foreclosureAmount(paramsFromJson(loan.terms), day(loan.disbursementDate), snapshots, asOf) };
+  }
+
+  async outstanding(companyId: string, page: PageRequest, filter: { account?: string; loan?: string; due_to?: Date }) {
+    const { page: result, totals } = await this.repo(companyId).outstanding(page, filter);
+    const parts = { P: totals.p ?? 0n, NI: totals.ni ?? 0n, OI: totals.oi ?? 0n, PI: totals.pi ?? 0n, FEE: totals.fee ?? 0n };
+    return { page: result, totals: { ...parts, total: parts.P + parts.NI + parts.OI + parts.PI + parts.FEE } };
   }
 
   payoutsOf(companyId: string, loanId: string) {
