@@ -105,3 +105,35 @@ describe('Loan Data', () => {
     expect(res.status).toBe(409);
   });
 });
+
+describe('Extra Data on loans and idempotent POSTs', () => {
+  it('attaches to a loan; a foreign or missing loan is 404', async () => {
+    const { accountWithParams } = await import('../helpers/factories.js');
+    const acc = await accountWithParams(ctx, tenant.companyId);
+    const { loan } = await ctx.app.services.loans.initiateDisbursement({ companyId: tenant.companyId, actor: 'test' }, acc.id, { amount: 100n });
+    const res = await patch(loan.id, { entity_type: 'loan', data: { invoice: 'INV-1' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ entity_type: 'loan', entity_id: loan.id, data: { invoice: 'INV-1' } });
+    expect((await patch(newId(), { entity_type: 'loan', data: {} })).status).toBe(404);
+    const other = await createTenant(ctx, 'extra-loan-other');
+    expect((await patch(loan.id, { entity_type: 'loan', data: {} }, other)).status).toBe(404);
+  });
+
+  it('replays loan data and bulk line-detail POSTs sent again with the same Idempotency-Key', async () => {
+    const key = newId();
+    const send = () => ctx.http().post('/v1/lms/loan_data/').set('Authorization', tenant.bearer('maker')).set('Idempotency-Key', key).send({ account, emi_count: 2 });
+    const first = await send();
+    const again = await send();
+    expect(first.status).toBe(201);
+    expect(again.headers['idempotency-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await ctx.db.prisma.loanData.count({ where: { companyId: tenant.companyId, id: first.body.id } })).toBe(1);
+    const bulkKey = newId();
+    const bulk = () => ctx.http().post('/v1/lms/line_details/bulk_internal/').set('Authorization', tenant.bearer('maker')).set('Idempotency-Key', bulkKey)
+      .send({ line_details: [{ account, type: 'festive', approved_amount: 10 }] });
+    expect((await bulk()).status).toBe(200);
+    const replay = await bulk();
+    expect(replay.headers['idempotency-replayed']).toBe('true');
+    expect(await ctx.db.prisma.auditEvent.count({ where: { companyId: tenant.companyId, entityType: 'line_detail', action: 'created' } })).toBe(1);
+  });
+});

@@ -7,16 +7,18 @@ import { DomainError, notFound } from '../../errors.js';
 import type { ExtraData, Prisma } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../../http/wire.js';
 import { AccountsRepository } from '../accounts/service.js';
+import { LoansRepository } from '../loans/repository.js';
 import type { Actor } from '../users/service.js';
 
 export const EXTRA_DATA_MAX_BYTES = 16 * 1024;
 
 /**
  * The objects extra data can attach to, each with how to check that the caller's company owns
- * one. Loans, topups and records join this table as their modules land.
+ * one. Topups and records join this table as their modules land.
  */
 const ENTITIES = {
   account: { label: 'Account', exists: (db: Database, companyId: string, id: string) => new AccountsRepository(db, companyId).findById(id).then(Boolean) },
+  loan: { label: 'Loan', exists: (db: Database, companyId: string, id: string) => new LoansRepository(db, companyId).findById(id).then(Boolean) },
 } as const;
 export const EXTRA_DATA_ENTITY_TYPES = Object.keys(ENTITIES) as [keyof typeof ENTITIES, ...(keyof typeof ENTITIES)[]];
 export type ExtraDataEntityType = keyof typeof ENTITIES;
