@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authOf } from '../../plugins/auth.js';
-import { epochSeconds, idParams, toWireTime, uuid } from '../../http/wire.js';
+import { epochSeconds, idParams, toWireRupees, toWireTime, uuid } from '../../http/wire.js';
 import type { LoanData } from '../../generated/prisma/client.js';
 import { ParamsPatch } from '../loan-params/schemas.js';
 import { termsFromJson, type Terms } from './service.js';
@@ -13,7 +13,7 @@ const SLAB_FIELDS = new Set(['roi_value', 'overdue_roi_value', 'penal_roi_value'
 function termsToWire(terms: Terms): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(terms)) {
-    if (typeof value === 'bigint') out[key] = Number(value) / 100;
+    if (typeof value === 'bigint') out[key] = toWireRupees(value);
     else if (DECIMAL_FIELDS.has(key) && typeof value === 'string') out[key] = Number(value);
     else if (SLAB_FIELDS.has(key)) out[key] = (value as { days: unknown; value: string }[]).map((s) => ({ days: s.days, value: Number(s.value) }));
     else out[key] = value;
