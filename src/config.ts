@@ -50,7 +50,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[key]?.trim();
     if (value !== undefined && value !== '') present[key] = value;
   }
-  const result = ConfigSchema.safeParse(present);
+  const result = ConfigSchema.refine((c) => c.IDEMPOTENCY_LOCK_S * 1000 > 2 * c.DB_TRANSACTION_TIMEOUT_MS, {
+    path: ['IDEMPOTENCY_LOCK_S'],
+    message: 'must exceed twice DB_TRANSACTION_TIMEOUT_MS (a request must finish before its key can be taken over)',
+  }).safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);

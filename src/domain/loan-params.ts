@@ -1,6 +1,7 @@
 // The contract of a credit line (Crego's loan-params object) in its stored form, its defaults,
 // and the rules a complete set of params must satisfy. Rates are decimal strings (never floats);
 // amounts are paise; slab `days` keep the form the client sent ("15", 15, -1, "inf").
+import { MoneyFormatError, rupeesToPaise } from './money.js';
 
 export type SlabDays = number | string;
 export interface Slab {
@@ -127,6 +128,16 @@ function checkSlabs(field: string, slabs: Slab[], errors: ParamErrors): void {
   });
 }
 
+/** A fixed amount held in a rate-shaped field is rupees: at most two decimals, within range. */
+function checkRupees(field: string, value: string, errors: ParamErrors): void {
+  try {
+    rupeesToPaise(value);
+  } catch (error) {
+    if (!(error instanceof MoneyFormatError)) throw error;
+    (errors[field] ??= []).push(`as a fixed amount ${error.message}`);
+  }
+}
+
 function checkRate(field: string, value: string | null, errors: ParamErrors): void {
   if (value === null) return;
   const n = Number(value);
@@ -180,6 +191,7 @@ export function validateParams(p: StoredParams): ParamErrors {
   for (const field of ['penal_tax', 'pf_gst', 'holdback_rate', 'flat_roi_value'] as const) checkRate(field, p[field], errors);
   for (const [field, type] of [['pf_value', p.pf_value_type], ['subvention_value', p.subvention_value_type], ['margin_value', p.margin_value_type], ['cashback_deduction_value', p.cashback_deduction_type]] as const) {
     if (type === 'percentage') checkRate(field, p[field], errors);
+    if (type === 'fixed') checkRupees(field, p[field], errors);
   }
   if (p.penal_max_amount > 0n && p.penal_max_amount < p.penal_min_amount) add('penal_max_amount', 'must not be below penal_min_amount (0 means no cap)');
   const order = parseComponentOrder(p.component_order);

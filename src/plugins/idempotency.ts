@@ -72,7 +72,8 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
       }
       const companyId = request.auth.companyId;
       const hash = request.idempotencyHash!;
-      if (!(await claim(companyId, key, request, hash))) return replayOrReject(companyId, key, hash, reply);
+      const claimedAt = await claim(companyId, key, request, hash);
+      if (!claimedAt) return replayOrReject(companyId, key, hash, reply);
       try {
         const body = await db.transaction(async () => {
           const payload = await original.call(this, request, reply);
@@ -80,23 +81,27 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
           // status and return their payload instead.
           if (reply.sent || payload === reply) throw new Error(`${request.routeOptions.url} must return its payload, not send it`);
           const serialized = reply.serialize(payload);
-          await db.client.$executeRaw`
+          // Only the claim this request made may complete: if its lock lapsed and a retry took
+          // the key over, this transaction rolls back rather than commit a second effect.
+          const completed = await db.client.$executeRaw`
             UPDATE idempotency_keys SET status = 'completed', response_status = ${reply.statusCode}, response_body = ${serialized}
-            WHERE company_id = ${companyId}::uuid AND key = ${key}`;
+            WHERE company_id = ${companyId}::uuid AND key = ${key} AND status = 'in_progress' AND created_at = ${claimedAt}::timestamptz`;
+          if (completed !== 1) throw new DomainError('IDEMPOTENCY_IN_PROGRESS', 'This request took longer than its Idempotency-Key lock and was superseded; retry.');
           return serialized;
         });
         return reply.type('application/json; charset=utf-8').send(body);
       } catch (error) {
         await db.prisma.$executeRaw`
-          DELETE FROM idempotency_keys WHERE company_id = ${companyId}::uuid AND key = ${key} AND status = 'in_progress'`;
+          DELETE FROM idempotency_keys WHERE company_id = ${companyId}::uuid AND key = ${key} AND status = 'in_progress' AND created_at = ${claimedAt}::timestamptz`;
         throw error;
       }
     };
   });
 
-  /** Takes the key; true when this request now owns it. Expired or abandoned keys are retaken. */
-  async function claim(companyId: string, key: string, request: FastifyRequest, hash: string): Promise<boolean> {
-    const rows = await db.prisma.$queryRaw<{ key: string }[]>`
+  /** Takes the key; returns the claim's time when this request now owns it, else null. Expired or abandoned keys are retaken. */
+  async function claim(companyId: string, key: string, request: FastifyRequest, hash: string): Promise<string | null> {
+    // The claim's time as text keeps its microseconds (a JS Date would drop them).
+    const rows = await db.prisma.$queryRaw<{ claimed_at: string }[]>`
       INSERT INTO idempotency_keys (company_id, key, method, path, request_hash, status, locked_until, expires_at)
       VALUES (${companyId}::uuid, ${key}, ${request.method}, ${request.url}, ${hash}, 'in_progress',
               now() + make_interval(secs => ${options.lockSeconds}), now() + make_interval(hours => ${options.ttlHours}))
@@ -106,8 +111,8 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
         locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at
       WHERE idempotency_keys.expires_at < now()
          OR (idempotency_keys.status = 'in_progress' AND idempotency_keys.locked_until < now())
-      RETURNING key`;
-    return rows.length === 1;
+      RETURNING created_at::text AS claimed_at`;
+    return rows[0]?.claimed_at ?? null;
   }
 
   async function replayOrReject(companyId: string, key: string, hash: string, reply: FastifyReply) {

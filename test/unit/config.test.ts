@@ -123,3 +123,11 @@ describe('whitespace and non-decimal numbers', () => {
     expect(loadConfig({ PORT: ' 8080 ' }).PORT).toBe(8080);
   });
 });
+
+describe('idempotency lock vs transaction timeout', () => {
+  it('refuses a key lock shorter than twice the transaction timeout', async () => {
+    const { loadConfig } = await import('../../src/config.js');
+    expect(() => loadConfig({ IDEMPOTENCY_LOCK_S: '10', DB_TRANSACTION_TIMEOUT_MS: '10000' })).toThrow(/IDEMPOTENCY_LOCK_S/);
+    expect(loadConfig({ IDEMPOTENCY_LOCK_S: '21', DB_TRANSACTION_TIMEOUT_MS: '10000' }).IDEMPOTENCY_LOCK_S).toBe(21);
+  });
+});

@@ -5,6 +5,7 @@ import { businessDateToEpoch } from '../../domain/time.js';
 import type { LineLimit } from '../../domain/limits.js';
 import { businessDateOutput, idParams, rupeesOutput, toWireRupees } from '../../http/wire.js';
 import { AccountOut, accountToWire } from '../accounts/routes.js';
+import { WRITE_ROLES } from '../auth/roles.js';
 
 const Limit = z.object({ approved: rupeesOutput, available: rupeesOutput, used: rupeesOutput, blocked: rupeesOutput });
 const limitToWire = (l: LineLimit) => ({ approved: toWireRupees(l.approved), available: toWireRupees(l.available), used: toWireRupees(l.used), blocked: toWireRupees(l.blocked) });
@@ -18,6 +19,8 @@ const security = [{ bearer: [] }];
 
 export const accountOverviewRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/lms/accounts/:id/refresh_limit/', {
+    // A GET by Crego's path, but it may correct stored figures: viewers cannot call it.
+    config: { roles: WRITE_ROLES },
     schema: {
       tags, security, params: idParams,
       summary: 'Refresh Limit: recompute each line from loans (used = outstanding principal, blocked = awaiting payout), fix drift, report both',

@@ -16,7 +16,7 @@ const FeeIn = z.strictObject({
   loan: uuid,
   fee_type: z.enum(FEE_TYPES),
   amount: rupeesInput(),
-  gst_rate: paramsFields.pf_gst.default('18').meta({ description: 'GST on the fee, percent (default 18; 0 for none)' }),
+  gst_rate: paramsFields.pf_gst.refine((rate) => Number(rate) <= 100, 'must be a rate from 0 to 100').default('18').meta({ description: 'GST on the fee, percent (default 18; 0 for none)' }),
   due_date: businessDateInput,
   remarks: z.string().trim().max(500).optional(),
 });

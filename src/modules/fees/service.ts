@@ -4,7 +4,8 @@ import type { Database } from '../../db/database.js';
 import { TenantRepository } from '../../db/tenant-repository.js';
 import { newId } from '../../domain/ids.js';
 import { rateToScaled, RATE_SCALE } from '../../domain/interest.js';
-import { roundDiv } from '../../domain/money.js';
+import { MAX_RUPEES, roundDiv } from '../../domain/money.js';
+import { istDateOf } from '../../domain/time.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { Fee, Prisma } from '../../generated/prisma/client.js';
 import { dateToColumn, type Page, type PageRequest } from '../../http/wire.js';
@@ -55,25 +56,34 @@ export class FeesService {
     return new FeesRepository(this.db, companyId);
   }
 
-  /** Creates fees in one transaction; every loan must be the caller's and not closed. */
+  /**
+   * Creates fees in one transaction. The loans' accounts are locked first, in a fixed order, so
+   * two bulk calls over the same accounts cannot deadlock; every check runs under the locks.
+   */
   createMany(by: Actor, inputs: NewFee[]): Promise<Fee[]> {
     return this.db.transaction(async () => {
       const loans = new LoansRepository(this.db, by.companyId);
+      const field = (index: number) => (inputs.length > 1 ? `fees.${index}.loan` : 'loan');
+      const found = await Promise.all(inputs.map((input) => loans.findById(input.loan)));
+      found.forEach((loan, index) => {
+        if (!loan) throw new DomainError('NOT_FOUND', 'Loan not found.', { [field(index)]: ['not found'] });
+      });
+      const accountIds = [...new Set(found.map((loan) => loan!.accountId))].sort();
+      const accounts = new AccountsRepository(this.db, by.companyId);
+      for (const accountId of accountIds) await accounts.lockForUpdate(accountId);
+      const today = istDateOf(new Date());
       const fees: Fee[] = [];
       for (const [index, input] of inputs.entries()) {
-        const field = inputs.length > 1 ? `fees.${index}.loan` : 'loan';
-        const loan = await loans.findById(input.loan);
-        if (!loan) throw new DomainError('NOT_FOUND', 'Loan not found.', { [field]: ['not found'] });
+        const loan = (await loans.findById(input.loan))!;
         if (loan.status === 'closed' || loan.status === 'written_off' || loan.status === 'pending_disbursement') {
-          throw new DomainError('STATE_CONFLICT', `A fee cannot be charged on a ${loan.status} loan.`, { [field]: [`loan is ${loan.status}`] });
+          throw new DomainError('STATE_CONFLICT', `A fee cannot be charged on a ${loan.status} loan.`, { [field(index)]: [`loan is ${loan.status}`] });
         }
-        // Money on a loan changes under its account's lock.
-        await new AccountsRepository(this.db, by.companyId).lockForUpdate(loan.accountId);
         const gst = gstOn(input.amount, input.gst_rate);
+        await this.checkRoom(by.companyId, loan.accountId, input.amount + gst, index, inputs.length);
         const demandId = newId();
         await loans.createDemands([{
           id: demandId, accountId: loan.accountId, loanId: loan.id, kind: 'fee', scheduleVersion: loan.scheduleVersion,
-          dueDate: dateToColumn(input.due_date), status: 'due', feeDuePaise: input.amount + gst,
+          dueDate: dateToColumn(input.due_date), status: input.due_date <= today ? 'due' : 'upcoming', feeDuePaise: input.amount + gst,
         }]);
         const fee = await this.repo(by.companyId).create({
           id: newId(), accountId: loan.accountId, loanId: loan.id, demandId, feeType: input.fee_type, amountPaise: input.amount,
@@ -84,6 +94,17 @@ export class FeesService {
       }
       return fees;
     });
+  }
+
+  /** An account's dues may total at most MAX_RUPEES, so every figure stays exact on the wire. */
+  private async checkRoom(companyId: string, accountId: string, adding: bigint, index: number, count: number): Promise<void> {
+    const [row] = await this.db.client.$queryRaw<{ total: bigint }[]>`
+      SELECT COALESCE(SUM(p_due_paise + ni_due_paise + oi_due_paise + pi_due_paise + fee_due_paise), 0)::bigint AS total
+      FROM demands WHERE company_id = ${companyId}::uuid AND account_id = ${accountId}::uuid AND status <> 'cancelled'`;
+    if (row!.total + adding > BigInt(MAX_RUPEES) * 100n) {
+      const key = count > 1 ? `fees.${index}.amount` : 'amount';
+      throw new DomainError('STATE_CONFLICT', `amount: the account's dues would exceed ${MAX_RUPEES} rupees`, { [key]: ['too large for this account'] });
+    }
   }
 
   async get(companyId: string, id: string): Promise<Fee> {
@@ -99,9 +120,11 @@ export class FeesService {
   /** Deletes an unsettled fee (its demand is cancelled); a fee with anything paid or waived is a 409. */
   delete(by: Actor, id: string): Promise<Fee> {
     return this.db.transaction(async () => {
-      const fee = await this.repo(by.companyId).findById(id);
-      if (!fee) throw notFound('Fee');
-      await new AccountsRepository(this.db, by.companyId).lockForUpdate(fee.accountId);
+      const found = await this.repo(by.companyId).findById(id);
+      if (!found) throw notFound('Fee');
+      await new AccountsRepository(this.db, by.companyId).lockForUpdate(found.accountId);
+      // Read again under the lock: a concurrent delete may have finished meanwhile.
+      const fee = (await this.repo(by.companyId).findById(id))!;
       if (fee.status === 'deleted') return fee;
       const demand = await this.db.client.demand.findFirst({ where: { companyId: by.companyId, id: fee.demandId } });
       if (demand && demand.feePaidPaise + demand.feeWaivedPaise > 0n) {

@@ -125,7 +125,7 @@ export class LoanParamsService {
   private async afterChange(by: Actor, row: LoanParams, lineAmount: bigint | undefined): Promise<void> {
     await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan_params', entityId: row.id, action: `version_${row.version}`, actor: by.actor });
     if (lineAmount === undefined) return;
-    const accounts = await this.db.client.account.findMany({ where: { companyId: by.companyId, leadId: row.leadId, programId: row.programId }, orderBy: { id: 'asc' } });
+    const accounts = await this.db.client.account.findMany({ where: { companyId: by.companyId, leadId: row.leadId, programId: row.programId, status: { not: 'closed' } }, orderBy: { id: 'asc' } });
     for (const account of accounts) {
       const primary = await new LineDetailsRepository(this.db, by.companyId).findByType(account.id, 'primary');
       if (primary) await this.lineDetails.update(by, primary.id, { approved_amount: lineAmount });
