@@ -52,14 +52,15 @@ describe('Refresh Limit', () => {
     await ctx.app.services.loans.initiateDisbursement(by(), account.id, { amount: 50_000_00n });
     // Simulate drift: the stored line claims a different split (still internally consistent).
     await ctx.db.pool.query(`UPDATE line_details SET used_paise = 0, blocked_paise = 0, available_paise = approved_paise WHERE account_id = $1`, [account.id]);
-    const first = await get(`/v1/lms/accounts/${account.id}/refresh_limit/`);
+    const refresh = () => ctx.http().get(`/v1/lms/accounts/${account.id}/refresh_limit/`).set('Authorization', tenant.bearer('maker'));
+    const first = await refresh();
     expect(first.status).toBe(200);
     expect(first.body.drifted).toBe(true);
     const line = first.body.lines[0];
     expect(line.stored).toMatchObject({ used: 0, blocked: 0, available: 1000000 });
     expect(line.computed).toMatchObject({ used: 100000, blocked: 50000, available: 850000 });
     expect(first.body.available_limit).toBe(850000);
-    const second = await get(`/v1/lms/accounts/${account.id}/refresh_limit/`);
+    const second = await refresh();
     expect(second.body.drifted).toBe(false);
   });
 });
