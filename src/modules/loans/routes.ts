@@ -43,6 +43,18 @@ export const loanRoutes: FastifyPluginAsyncZod = async (app) => {
     return { ...loanToWire(loan), payout: payoutToWire(payout) };
   });
 
+  app.post('/v1/lms/accounts/:id/reset_rps/', {
+    schema: {
+      tags: ['Accounts'], security, params: idParams,
+      summary: "Reset RPS: regenerate the schedules of the account's open loans (or one) under current params; settled demands are kept as they are",
+      body: z.strictObject({ loan: uuid.optional() }).default({}),
+      response: { 200: z.object({ count: z.number().int(), results: z.array(LoanOut) }) },
+    },
+  }, async (request) => {
+    const loans = await app.services.loans.resetRps(authOf(request), request.params.id, request.body.loan);
+    return { count: loans.length, results: loans.map(loanToWire) };
+  });
+
   app.get('/v1/lms/loans/', {
     schema: {
       tags: ['Loans'], security, summary: 'List Loans',

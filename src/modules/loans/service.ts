@@ -7,6 +7,7 @@ import { block, consumeBlocked, LimitError } from '../../domain/limits.js';
 import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
 import { disbursalFor, scheduleFor, TermsError } from '../../domain/loan-terms.js';
 import { foreclosureAmount, type DemandSnapshot, type Foreclosure } from '../../domain/foreclosure.js';
+import { planReset } from '../../domain/reset.js';
 import { istDateOf, type BusinessDate } from '../../domain/time.js';
 import { DomainError, notFound, validationFailed } from '../../errors.js';
 import type { Demand, Loan, Payout } from '../../generated/prisma/client.js';
@@ -143,6 +144,70 @@ export class LoansService {
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan', entityId: loanId, action: 'activated', actor: by.actor, data: { payout_date: payoutDate, installments: schedule.installments.length } });
       return active;
     });
+  }
+
+  /**
+   * Reset RPS: regenerates the schedules of the account's live loans (or one loan) under the
+   * account's current params. Demands with anything paid or waived stay exactly as they are; the
+   * untouched rest is cancelled (kept as history) and its principal rescheduled.
+   */
+  resetRps(by: Actor, accountId: string, loanId?: string): Promise<Loan[]> {
+    return this.db.transaction(async () => {
+      const account = await new AccountsRepository(this.db, by.companyId).lockForUpdate(accountId);
+      if (!account) throw notFound('Account');
+      const loans = await this.db.client.loan.findMany({
+        where: { companyId: by.companyId, accountId, ...(loanId ? { id: loanId } : { status: { in: ['active', 'overdue', 'npa'] } }) },
+        orderBy: { id: 'asc' },
+      });
+      if (loanId && loans.length === 0) throw new DomainError('NOT_FOUND', 'Loan not found on this account.', { loan: ['not found'] });
+      const reset: Loan[] = [];
+      for (const loan of loans) {
+        if (!['active', 'overdue', 'npa'].includes(loan.status) || !loan.disbursementDate) {
+          throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; only a disbursed, open loan can be reset.`, { loan: [`loan is ${loan.status}`] });
+        }
+        reset.push(await this.resetOne(by, account, loan));
+      }
+      return reset;
+    });
+  }
+
+  private async resetOne(by: Actor, account: { id: string; leadId: string | null; programId: string | null }, loan: Loan): Promise<Loan> {
+    const repo = this.repo(by.companyId);
+    const { terms, params } = await this.termsFor(by.companyId, account);
+    const merged = loan.loanDataId
+      ? normalizeParams({ ...terms, ...termsFromJson((await this.db.client.loanData.findFirst({ where: { companyId: by.companyId, id: loan.loanDataId } }))!.terms) })
+      : terms;
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const demands = (await repo.demandsOf(loan.id)).filter((d) => d.status !== 'cancelled');
+    let plan;
+    try {
+      plan = planReset(merged, day(loan.disbursementDate!), demands.map((d) => ({
+        id: d.id, kind: d.kind as 'emi' | 'fee', installmentNumber: d.installmentNumber, dueDate: day(d.dueDate), pDue: d.pDuePaise,
+        touched: d.pPaidPaise + d.niPaidPaise + d.oiPaidPaise + d.piPaidPaise + d.feePaidPaise
+          + d.pWaivedPaise + d.niWaivedPaise + d.oiWaivedPaise + d.piWaivedPaise + d.feeWaivedPaise > 0n,
+      })));
+    } catch (error) {
+      if (error instanceof TermsError) throw new DomainError('STATE_CONFLICT', `${error.field}: ${error.message}`, { [error.field]: [error.message] });
+      throw error;
+    }
+    const version = loan.scheduleVersion + 1;
+    await this.db.client.demand.updateMany({ where: { companyId: by.companyId, id: { in: plan.cancel } }, data: { status: 'cancelled' } });
+    const today = istDateOf(new Date());
+    await repo.createDemands(plan.create.map((i) => ({
+      id: newId(), accountId: loan.accountId, loanId: loan.id, kind: 'emi', installmentNumber: i.number, scheduleVersion: version,
+      periodStart: columnDate(i.periodStart), dueDate: columnDate(i.dueDate), status: i.dueDate <= today ? 'due' : 'upcoming',
+      pDuePaise: i.principal, niDuePaise: i.interest,
+    })));
+    const last = plan.create.at(-1);
+    const updated = await repo.update(loan.id, {
+      terms: paramsToJson(merged) as object, loanParamsId: params.id, paramsVersion: params.version, scheduleVersion: version,
+      ...(last ? { maturityDate: columnDate(last.dueDate) } : {}),
+    });
+    await writeAudit(this.db, {
+      companyId: by.companyId, entityType: 'loan', entityId: loan.id, action: 'rps_reset', actor: by.actor,
+      data: { schedule_version: version, cancelled: plan.cancel.length, created: plan.create.length, rescheduled_principal_paise: plan.reschedulePrincipal },
+    });
+    return updated;
   }
 
   async get(companyId: string, id: string): Promise<Loan> {
