@@ -107,6 +107,7 @@ export const businessDateInput = z
 
 export const businessDateOutput = z.number().meta({ description: 'Business date: epoch seconds at 23:59:59.999999 IST of the day' });
 
-/** Prisma DATE columns come back as UTC midnight. */
-export const dateColumnToWire = (date: Date | null): number | null => (date ? businessDateToEpoch(date.toISOString().slice(0, 10)) : null);
+/** Prisma DATE columns come back as UTC midnight: the business date they hold. */
+export const columnToDate = (date: Date): string => date.toISOString().slice(0, 10);
+export const dateColumnToWire = (date: Date | null): number | null => (date ? businessDateToEpoch(columnToDate(date)) : null);
 export const dateToColumn = (date: string): Date => new Date(`${date}T00:00:00Z`);

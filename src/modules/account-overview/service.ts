@@ -2,6 +2,8 @@
 // Close Loan Account. Every figure is computed from the demand, loan and payout rows that the
 // money code writes, in set-based SQL.
 import type { Database } from '../../db/database.js';
+import { DEMAND_COMPONENTS, outstandingOf, outstandingSums, totalOutstanding } from '../../db/demand-sql.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import { holdsInvariant, type LineLimit } from '../../domain/limits.js';
 import { istDateOf } from '../../domain/time.js';
 import { DomainError, notFound } from '../../errors.js';
@@ -22,7 +24,7 @@ export interface LineRefresh {
   drifted: boolean;
 }
 
-const COMPONENTS = ['p', 'ni', 'oi', 'pi', 'fee'] as const;
+const COMPONENTS = DEMAND_COMPONENTS;
 type ComponentSums = Record<(typeof COMPONENTS)[number], bigint>;
 
 export interface AccountSummary {
@@ -56,7 +58,7 @@ export class AccountOverviewService {
              SUM(CASE WHEN l.status = 'pending_disbursement' THEN l.principal_paise ELSE 0 END)::bigint AS blocked
       FROM loans l
       LEFT JOIN (
-        SELECT loan_id, SUM(p_due_paise - p_paid_paise - p_waived_paise) AS p_out
+        SELECT loan_id, SUM(${outstandingOf('p')}) AS p_out
         FROM demands WHERE company_id = ${companyId}::uuid AND account_id = ${accountId}::uuid AND status <> 'cancelled'
         GROUP BY loan_id
       ) d ON d.loan_id = l.id
@@ -95,17 +97,7 @@ export class AccountOverviewService {
     if (!account) throw notFound('Account');
     const today = istDateOf(new Date());
     const [sums] = await this.db.client.$queryRaw<Record<string, bigint>[]>`
-      SELECT
-        COALESCE(SUM(p_due_paise - p_paid_paise - p_waived_paise), 0)::bigint AS p,
-        COALESCE(SUM(ni_due_paise - ni_paid_paise - ni_waived_paise), 0)::bigint AS ni,
-        COALESCE(SUM(oi_due_paise - oi_paid_paise - oi_waived_paise), 0)::bigint AS oi,
-        COALESCE(SUM(pi_due_paise - pi_paid_paise - pi_waived_paise), 0)::bigint AS pi,
-        COALESCE(SUM(fee_due_paise - fee_paid_paise - fee_waived_paise), 0)::bigint AS fee,
-        COALESCE(SUM(p_due_paise - p_paid_paise - p_waived_paise) FILTER (WHERE due_date < ${today}::date), 0)::bigint AS p_over,
-        COALESCE(SUM(ni_due_paise - ni_paid_paise - ni_waived_paise) FILTER (WHERE due_date < ${today}::date), 0)::bigint AS ni_over,
-        COALESCE(SUM(oi_due_paise - oi_paid_paise - oi_waived_paise) FILTER (WHERE due_date < ${today}::date), 0)::bigint AS oi_over,
-        COALESCE(SUM(pi_due_paise - pi_paid_paise - pi_waived_paise) FILTER (WHERE due_date < ${today}::date), 0)::bigint AS pi_over,
-        COALESCE(SUM(fee_due_paise - fee_paid_paise - fee_waived_paise) FILTER (WHERE due_date < ${today}::date), 0)::bigint AS fee_over
+      SELECT ${outstandingSums()}, ${outstandingSums('_over', Prisma.sql`due_date < ${today}::date`)}
       FROM demands d JOIN loans l ON l.id = d.loan_id
       WHERE d.company_id = ${companyId}::uuid AND d.account_id = ${accountId}::uuid AND d.status <> 'cancelled' AND l.status <> 'pending_disbursement'`;
     const loans = await this.db.client.loan.groupBy({ by: ['status'], where: { companyId, accountId }, _count: { _all: true }, _max: { dpd: true, peakDpd: true } });
@@ -134,9 +126,7 @@ export class AccountOverviewService {
       if (account.status === 'closed') return account;
       const blockers: string[] = [];
       const [out] = await this.db.client.$queryRaw<{ outstanding: bigint }[]>`
-        SELECT COALESCE(SUM((p_due_paise - p_paid_paise - p_waived_paise) + (ni_due_paise - ni_paid_paise - ni_waived_paise)
-          + (oi_due_paise - oi_paid_paise - oi_waived_paise) + (pi_due_paise - pi_paid_paise - pi_waived_paise)
-          + (fee_due_paise - fee_paid_paise - fee_waived_paise)), 0)::bigint AS outstanding
+        SELECT COALESCE(SUM(${totalOutstanding}), 0)::bigint AS outstanding
         FROM demands WHERE company_id = ${by.companyId}::uuid AND account_id = ${accountId}::uuid AND status <> 'cancelled'`;
       if (out!.outstanding > 0n) blockers.push(`outstanding dues of ${out!.outstanding} paise`);
       const pendingLoans = await this.db.client.loan.count({ where: { companyId: by.companyId, accountId, status: 'pending_disbursement' } });

@@ -8,7 +8,7 @@ import { LimitError, openLine, setApproved, sumLines } from '../../domain/limits
 import { MAX_RUPEES } from '../../domain/money.js';
 import { DomainError, notFound, type FieldErrors } from '../../errors.js';
 import type { LineDetail } from '../../generated/prisma/client.js';
-import { dateToColumn, type PageRequest } from '../../http/wire.js';
+import { columnToDate, dateToColumn, type PageRequest } from '../../http/wire.js';
 import { AccountsRepository } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit.js';
 import type { Actor } from '../users/service.js';
@@ -111,8 +111,8 @@ export class LineDetailsService {
         limitConflict(error, 'approved_amount');
       }
     }
-    const from = patch.valid_from === undefined ? current.validFrom?.toISOString().slice(0, 10) : patch.valid_from;
-    const till = patch.valid_till === undefined ? current.validTill?.toISOString().slice(0, 10) : patch.valid_till;
+    const from = patch.valid_from === undefined ? (current.validFrom && columnToDate(current.validFrom)) : patch.valid_from;
+    const till = patch.valid_till === undefined ? (current.validTill && columnToDate(current.validTill)) : patch.valid_till;
     if (from && till && till < from) {
       throw new DomainError('VALIDATION_ERROR', 'valid_till: must not be before valid_from', { valid_till: ['must not be before valid_from'] });
     }

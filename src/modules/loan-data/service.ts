@@ -10,6 +10,7 @@ import type { LoanData } from '../../generated/prisma/client.js';
 import { AccountsRepository } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit.js';
 import { paramsFromJson } from '../loan-params/schemas.js';
+import { paramsOfAccount } from '../loan-params/service.js';
 import type { Actor } from '../users/service.js';
 
 export type Terms = Partial<StoredParams>;
@@ -54,9 +55,7 @@ export class LoanDataService {
   private async checkAgainstAccount(companyId: string, accountId: string, terms: Terms): Promise<void> {
     const account = await new AccountsRepository(this.db, companyId).findById(accountId);
     if (!account) throw new DomainError('NOT_FOUND', 'Account not found.', { account: ['not found'] });
-    const row = account.leadId && account.programId
-      ? await this.db.client.loanParams.findFirst({ where: { companyId, leadId: account.leadId, programId: account.programId } })
-      : null;
+    const row = await paramsOfAccount(this.db, companyId, account);
     const base = row ? paramsFromJson(row.params) : DEFAULT_PARAMS;
     const errors = validateParams(normalizeParams({ ...base, ...terms }));
     if (Object.keys(errors).length > 0) throw validationFailed(errors);

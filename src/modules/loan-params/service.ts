@@ -72,6 +72,12 @@ function validated(input: StoredParams): StoredParams {
   return params;
 }
 
+/** The current params bound to an account through its lead and program, or null. */
+export function paramsOfAccount(db: Database, companyId: string, account: { leadId: string | null; programId: string | null }): Promise<LoanParams | null> {
+  if (!account.leadId || !account.programId) return Promise.resolve(null);
+  return new LoanParamsRepository(db, companyId).find(account.leadId, account.programId);
+}
+
 export class LoanParamsService {
   constructor(private readonly db: Database, private readonly lineDetails: LineDetailsService) {}
 
@@ -137,7 +143,7 @@ export class LoanParamsService {
   async forAccount(companyId: string, accountId: string): Promise<LoanParams> {
     const account = await new AccountsRepository(this.db, companyId).findById(accountId);
     if (!account) throw notFound('Account');
-    const row = account.leadId && account.programId ? await this.repo(companyId).find(account.leadId, account.programId) : null;
+    const row = await paramsOfAccount(this.db, companyId, account);
     if (!row) throw new DomainError('NOT_FOUND', "No loan params for this account's lead and program.");
     return row;
   }

@@ -1,5 +1,6 @@
 import { TenantRepository } from '../../db/tenant-repository.js';
 import { Prisma as P } from '../../generated/prisma/client.js';
+import { outstandingSums, totalOutstanding } from '../../db/demand-sql.js';
 import type { Demand, Loan, Payout, Prisma } from '../../generated/prisma/client.js';
 import type { Page, PageRequest } from '../../http/wire.js';
 
@@ -58,19 +59,13 @@ export class LoansRepository extends TenantRepository {
    * due first, with totals per component over all matching demands, not just the page.
    */
   async outstanding(page: PageRequest, filter: { account?: string; loan?: string; due_to?: Date }) {
-    const outstandingSql = P.sql`(p_due_paise - p_paid_paise - p_waived_paise) + (ni_due_paise - ni_paid_paise - ni_waived_paise)
-      + (oi_due_paise - oi_paid_paise - oi_waived_paise) + (pi_due_paise - pi_paid_paise - pi_waived_paise)
-      + (fee_due_paise - fee_paid_paise - fee_waived_paise)`;
-    const where = P.sql`company_id = ${this.companyId}::uuid AND status <> 'cancelled' AND ${outstandingSql} > 0
+    const where = P.sql`company_id = ${this.companyId}::uuid AND status <> 'cancelled' AND ${totalOutstanding} > 0
       AND loan_id IN (SELECT id FROM loans WHERE company_id = ${this.companyId}::uuid AND status <> 'pending_disbursement')
       ${filter.account ? P.sql`AND account_id = ${filter.account}::uuid` : P.empty}
       ${filter.loan ? P.sql`AND loan_id = ${filter.loan}::uuid` : P.empty}
       ${filter.due_to ? P.sql`AND due_date <= ${filter.due_to}::date` : P.empty}`;
     const [totals] = await this.client.$queryRaw<Record<string, bigint>[]>`
-      SELECT count(*)::bigint AS count,
-        COALESCE(SUM(p_due_paise - p_paid_paise - p_waived_paise), 0)::bigint AS p, COALESCE(SUM(ni_due_paise - ni_paid_paise - ni_waived_paise), 0)::bigint AS ni,
-        COALESCE(SUM(oi_due_paise - oi_paid_paise - oi_waived_paise), 0)::bigint AS oi, COALESCE(SUM(pi_due_paise - pi_paid_paise - pi_waived_paise), 0)::bigint AS pi,
-        COALESCE(SUM(fee_due_paise - fee_paid_paise - fee_waived_paise), 0)::bigint AS fee
+      SELECT count(*)::bigint AS count, ${outstandingSums()}
       FROM demands WHERE ${where}`;
     const ids = await this.client.$queryRaw<{ id: string }[]>`
       SELECT id FROM demands WHERE ${where} ORDER BY due_date, loan_id, installment_number NULLS LAST, id

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authOf } from '../../plugins/auth.js';
 import { businessDateInput, dateToColumn, idParams, mapPage, pageOf, pageQuery, rupeesInput, rupeesOutput, toWireRupees, uuid } from '../../http/wire.js';
-import { businessDateOutput } from '../../http/wire.js';
+import { businessDateOutput, columnToDate } from '../../http/wire.js';
 import { businessDateToEpoch, istDateOf } from '../../domain/time.js';
 import { DemandOut, demandComponents, demandToWire, LoanOut, loanToWire, PayoutOut, payoutToWire } from './presenters.js';
 import type { Demand } from '../../generated/prisma/client.js';
@@ -97,13 +97,12 @@ export const loanRoutes: FastifyPluginAsyncZod = async (app) => {
   }, async (request) => {
     const asOf = request.query.as_of ?? istDateOf(new Date());
     const { loan, demands, foreclosure } = await app.services.loans.summary(authOf(request).companyId, request.params.id, asOf);
-    const day = (d: Date) => d.toISOString().slice(0, 10);
-    const next = demands.find((d) => day(d.dueDate) >= asOf && outstandingOf(d) > 0n);
+    const next = demands.find((d) => columnToDate(d.dueDate) >= asOf && outstandingOf(d) > 0n);
     return {
       loan: loanToWire(loan), as_of: businessDateToEpoch(asOf), principal: toWireRupees(loan.principalPaise),
-      outstanding: componentTotals(demands), overdue: componentTotals(demands.filter((d) => day(d.dueDate) < asOf)),
+      outstanding: componentTotals(demands), overdue: componentTotals(demands.filter((d) => columnToDate(d.dueDate) < asOf)),
       dpd: loan.dpd, peak_dpd: loan.peakDpd,
-      next_due: next ? { due_date: businessDateToEpoch(day(next.dueDate)), amount: toWireRupees(outstandingOf(next)), installment_number: next.installmentNumber } : null,
+      next_due: next ? { due_date: businessDateToEpoch(columnToDate(next.dueDate)), amount: toWireRupees(outstandingOf(next)), installment_number: next.installmentNumber } : null,
       foreclosure: foreclosure && {
         amount: toWireRupees(foreclosure.total), due_now: toWireRupees(foreclosure.dueNow), future_principal: toWireRupees(foreclosure.futurePrincipal),
         accrued_interest: toWireRupees(foreclosure.accruedInterest), future_fees: toWireRupees(foreclosure.futureFees),

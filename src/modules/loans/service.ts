@@ -11,13 +11,14 @@ import { planReset } from '../../domain/reset.js';
 import { istDateOf, type BusinessDate } from '../../domain/time.js';
 import { DomainError, notFound, validationFailed } from '../../errors.js';
 import type { Demand, Loan, Payout } from '../../generated/prisma/client.js';
-import { dateToColumn, type PageRequest } from '../../http/wire.js';
+import { columnToDate, dateToColumn, type PageRequest } from '../../http/wire.js';
 import { AccountsRepository } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit.js';
 import { LineDetailsRepository, limitColumns, limitOf } from '../line-details/repository.js';
 import type { LineDetailsService } from '../line-details/service.js';
 import { termsFromJson } from '../loan-data/service.js';
 import { paramsFromJson, paramsToJson } from '../loan-params/schemas.js';
+import { paramsOfAccount } from '../loan-params/service.js';
 import type { Actor } from '../users/service.js';
 import { LoansRepository, type DemandFilter, type LoanFilter } from './repository.js';
 
@@ -38,9 +39,7 @@ export class LoansService {
 
   /** The account's params with the loan data's terms over them, checked as a whole. */
   private async termsFor(companyId: string, account: { id: string; leadId: string | null; programId: string | null }, loanDataId?: string) {
-    const params = account.leadId && account.programId
-      ? await this.db.client.loanParams.findFirst({ where: { companyId, leadId: account.leadId, programId: account.programId } })
-      : null;
+    const params = await paramsOfAccount(this.db, companyId, account);
     if (!params) throw new DomainError('STATE_CONFLICT', "The account has no loan params (its lead and program have none): initiate them first.");
     let terms: StoredParams = paramsFromJson(params.params);
     if (loanDataId) {
@@ -177,12 +176,11 @@ export class LoansService {
     const merged = loan.loanDataId
       ? normalizeParams({ ...terms, ...termsFromJson((await this.db.client.loanData.findFirst({ where: { companyId: by.companyId, id: loan.loanDataId } }))!.terms) })
       : terms;
-    const day = (d: Date) => d.toISOString().slice(0, 10);
     const demands = (await repo.demandsOf(loan.id)).filter((d) => d.status !== 'cancelled');
     let plan;
     try {
-      plan = planReset(merged, day(loan.disbursementDate!), demands.map((d) => ({
-        id: d.id, kind: d.kind as 'emi' | 'fee', installmentNumber: d.installmentNumber, dueDate: day(d.dueDate), pDue: d.pDuePaise,
+      plan = planReset(merged, columnToDate(loan.disbursementDate!), demands.map((d) => ({
+        id: d.id, kind: d.kind as 'emi' | 'fee', installmentNumber: d.installmentNumber, dueDate: columnToDate(d.dueDate), pDue: d.pDuePaise,
         touched: d.pPaidPaise + d.niPaidPaise + d.oiPaidPaise + d.piPaidPaise + d.feePaidPaise
           + d.pWaivedPaise + d.niWaivedPaise + d.oiWaivedPaise + d.piWaivedPaise + d.feeWaivedPaise > 0n,
       })));
@@ -234,14 +232,13 @@ export class LoansService {
     const loan = await this.get(companyId, loanId);
     const demands = (await this.repo(companyId).demandsOf(loanId)).filter((d) => d.status !== 'cancelled');
     if (!loan.disbursementDate) return { loan, demands, foreclosure: null };
-    const day = (d: Date) => d.toISOString().slice(0, 10);
     const snapshots: DemandSnapshot[] = demands.map((d) => ({
-      kind: d.kind as 'emi' | 'fee', periodStart: d.periodStart ? day(d.periodStart) : null, dueDate: day(d.dueDate),
+      kind: d.kind as 'emi' | 'fee', periodStart: d.periodStart ? columnToDate(d.periodStart) : null, dueDate: columnToDate(d.dueDate),
       p: d.pDuePaise - d.pPaidPaise - d.pWaivedPaise, ni: d.niDuePaise - d.niPaidPaise - d.niWaivedPaise,
       oi: d.oiDuePaise - d.oiPaidPaise - d.oiWaivedPaise, pi: d.piDuePaise - d.piPaidPaise - d.piWaivedPaise,
       fee: d.feeDuePaise - d.feePaidPaise - d.feeWaivedPaise, pDue: d.pDuePaise, niDue: d.niDuePaise, niPaid: d.niPaidPaise,
     }));
-    return { loan, demands, foreclosure: foreclosureAmount(paramsFromJson(loan.terms), day(loan.disbursementDate), snapshots, asOf) };
+    return { loan, demands, foreclosure: foreclosureAmount(paramsFromJson(loan.terms), columnToDate(loan.disbursementDate), snapshots, asOf) };
   }
 
   async outstanding(companyId: string, page: PageRequest, filter: { account?: string; loan?: string; due_to?: Date }) {
