@@ -25,6 +25,9 @@ import { loanRoutes } from './modules/loans/routes.js';
 import { accountOverviewRoutes } from './modules/account-overview/routes.js';
 import { feeRoutes } from './modules/fees/routes.js';
 import { userRoutes } from './modules/users/routes.js';
+import { payoutRoutes } from './modules/payouts/routes.js';
+import { topupRoutes } from './modules/topups/routes.js';
+import { topupGroupRoutes } from './modules/topup-groups/routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -116,6 +119,9 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(loanRoutes);
   await app.register(accountOverviewRoutes);
   await app.register(feeRoutes);
+  await app.register(payoutRoutes);
+  await app.register(topupRoutes);
+  await app.register(topupGroupRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

@@ -13,9 +13,19 @@ import { LoansService } from './modules/loans/service.js';
 import { AccountOverviewService } from './modules/account-overview/service.js';
 import { FeesService } from './modules/fees/service.js';
 import { UsersService } from './modules/users/service.js';
+import { RestructureService } from './modules/emis/restructure-service.js';
+import { PayoutsService } from './modules/payouts/service.js';
+import { PayoutCallbacks } from './modules/payouts/callbacks.js';
+import { PayoutExporter } from './modules/payouts/export.js';
+import { TranchesService } from './modules/loans/tranches.js';
+import { TopupsService } from './modules/topups/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
   const lineDetails = new LineDetailsService(db);
+  // Payouts sit below loans and topups: they carry a purpose, and the modules that own the
+  // purpose register what happens when a payout succeeds, fails or is retried.
+  const payouts = new PayoutsService(db);
+  const loans = new LoansService(db, lineDetails, payouts);
   return {
     auth: new AuthService(db, auth),
     companies: new CompaniesService(db),
@@ -27,7 +37,13 @@ export function createServices(db: Database, auth: AuthSettings) {
     loanParams: new LoanParamsService(db, lineDetails),
     loanData: new LoanDataService(db),
     extraData: new ExtraDataService(db),
-    loans: new LoansService(db, lineDetails),
+    payouts,
+    payoutCallbacks: new PayoutCallbacks(db, payouts),
+    payoutExports: new PayoutExporter(db, payouts),
+    loans,
+    tranches: new TranchesService(db, lineDetails, loans, payouts),
+    topups: new TopupsService(db, lineDetails, loans, payouts),
+    restructure: new RestructureService(db, lineDetails),
     accountOverview: new AccountOverviewService(db, lineDetails),
     fees: new FeesService(db),
   };

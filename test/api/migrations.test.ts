@@ -99,6 +99,8 @@ async function catalog(url: string) {
     ORDER BY table_name, column_name`);
   const indexes = await query(url, `
     SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'
+      -- Partial indexes cannot be written in schema.prisma either; they live only in migrations.
+      AND indexdef NOT LIKE '% WHERE %'
     ORDER BY tablename, indexname`);
   const constraints = await query(url, `
     SELECT conrelid::regclass::text AS table_name, conname, pg_get_constraintdef(oid) AS def

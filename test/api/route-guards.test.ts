@@ -1,9 +1,17 @@
+/// <reference types="vite/client" />
 // Auth and tenancy on every route the app has, read from the app's own route table, so that a
 // new route is covered without anyone remembering to add it here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/domain/ids.js';
 import { buildTestApp, createTenant, type Tenant, type TestContext } from '../helpers/app.js';
 import { accountWithParams } from '../helpers/factories.js';
+import type { GuardFixture } from '../helpers/guard-fixtures/types.js';
+
+// Modules add their own fixtures as files in test/helpers/guard-fixtures/ (see its README).
+const moduleFixtures = Object.entries(import.meta.glob<{ fixture: GuardFixture }>('../helpers/guard-fixtures/*.ts', { eager: true }))
+  .filter(([file]) => !file.endsWith('/types.ts'))
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([, module]) => module.fixture);
 
 let ctx: TestContext;
 let home: Tenant;
@@ -43,6 +51,10 @@ beforeAll(async () => {
   foreignIds['/v1/lms/collection_banks'] = (await s.collectionBanks.create(as, {
     account_no: '99887766', account_holder_name: 'Foreign', ifsc: 'ICIC0000001', account_type: 'current',
   })).id;
+  for (const fixture of moduleFixtures) {
+    Object.assign(SAMPLE_BODIES, fixture.bodies ?? {});
+    if (fixture.foreign) Object.assign(foreignIds, await fixture.foreign(ctx, foreign, { ...foreignIds }));
+  }
 });
 afterAll(async () => { await ctx.close(); });
 

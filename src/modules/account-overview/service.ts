@@ -50,20 +50,35 @@ export function assetClassOf(dpd: number): string {
 export class AccountOverviewService {
   constructor(private readonly db: Database, private readonly lineDetails: LineDetailsService) {}
 
-  /** Per line: used = outstanding principal of drawn loans, blocked = principal of loans awaiting payout. */
+  /**
+   * Per line: used = outstanding principal of drawn loans; blocked = what is in flight: the
+   * principal of loans whose disbursement payout is live, tranches whose payout is live, and what
+   * waiting topups (scheduled, or awaiting their group) hold themselves.
+   */
   private async computedLines(companyId: string, accountId: string) {
     const rows = await this.db.client.$queryRaw<{ line_type: string; used: bigint | null; blocked: bigint | null }[]>`
-      SELECT l.line_type,
-             SUM(CASE WHEN l.status = ANY(${DRAWN}) THEN COALESCE(d.p_out, l.principal_paise) ELSE 0 END)::bigint AS used,
-             SUM(CASE WHEN l.status = 'pending_disbursement' THEN l.principal_paise ELSE 0 END)::bigint AS blocked
-      FROM loans l
-      LEFT JOIN (
-        SELECT loan_id, SUM(${outstandingOf('p')}) AS p_out
-        FROM demands WHERE company_id = ${companyId}::uuid AND account_id = ${accountId}::uuid AND status <> 'cancelled'
-        GROUP BY loan_id
-      ) d ON d.loan_id = l.id
-      WHERE l.company_id = ${companyId}::uuid AND l.account_id = ${accountId}::uuid
-      GROUP BY l.line_type`;
+      SELECT line_type, SUM(used)::bigint AS used, SUM(blocked)::bigint AS blocked FROM (
+        SELECT l.line_type,
+               CASE WHEN l.status = ANY(${DRAWN}) THEN COALESCE(d.p_out, l.principal_paise) ELSE 0 END AS used,
+               CASE WHEN l.status = 'pending_disbursement' AND EXISTS (
+                 SELECT 1 FROM payouts p WHERE p.company_id = l.company_id AND p.loan_id = l.id AND p.type = 'disbursement'
+                   AND p.status IN ('requested', 'processing')) THEN l.principal_paise ELSE 0 END AS blocked
+        FROM loans l
+        LEFT JOIN (
+          SELECT loan_id, SUM(${outstandingOf('p')}) AS p_out
+          FROM demands WHERE company_id = ${companyId}::uuid AND account_id = ${accountId}::uuid AND status <> 'cancelled'
+          GROUP BY loan_id
+        ) d ON d.loan_id = l.id
+        WHERE l.company_id = ${companyId}::uuid AND l.account_id = ${accountId}::uuid
+        UNION ALL
+        SELECT l.line_type, 0, p.amount_paise
+        FROM payouts p JOIN loans l ON l.id = p.loan_id
+        WHERE p.company_id = ${companyId}::uuid AND p.account_id = ${accountId}::uuid AND p.type = 'tranche' AND p.status IN ('requested', 'processing')
+        UNION ALL
+        SELECT t.line_type, 0, t.blocked_paise
+        FROM topups t WHERE t.company_id = ${companyId}::uuid AND t.account_id = ${accountId}::uuid AND t.blocked_paise > 0
+      ) parts
+      GROUP BY line_type`;
     return new Map(rows.map((r) => [r.line_type, { used: r.used ?? 0n, blocked: r.blocked ?? 0n }]));
   }
 

@@ -7,9 +7,9 @@ import type { CollectionBank } from '../../generated/prisma/client.js';
 export const IFSC_PATTERN = /^[A-Z]{4}0[A-Z0-9]{6}$/;
 export const BANK_ACCOUNT_TYPES = ['current', 'savings', 'cash_credit', 'overdraft', 'escrow', 'nodal'] as const;
 
-const ifsc = z.string().trim().toUpperCase().regex(IFSC_PATTERN, 'must be an IFSC: 4 letters, 0, then 6 letters or digits');
-const accountNo = z.string().trim().regex(/^\d{6,20}$/, 'must be 6 to 20 digits');
-const holder = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+export const ifsc = z.string().trim().toUpperCase().regex(IFSC_PATTERN, 'must be an IFSC: 4 letters, 0, then 6 letters or digits');
+export const accountNo = z.string().trim().regex(/^\d{6,20}$/, 'must be 6 to 20 digits');
+export const holder = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const tags = z.array(z.string().trim().min(1).max(50)).max(20, 'at most 20 tags');
 
 const CollectionBankIn = z.strictObject({

@@ -76,10 +76,6 @@ export class LoansRepository extends TenantRepository {
     return { page: { count: Number(totals!.count), current_page: page.page, page_size: page.page_size, results: rows }, totals: totals! };
   }
 
-  createPayout(data: Omit<Prisma.PayoutUncheckedCreateInput, 'companyId'>): Promise<Payout> {
-    return this.client.payout.create({ data: { ...data, companyId: this.companyId } });
-  }
-
   payoutsOf(loanId: string): Promise<Payout[]> {
     return this.client.payout.findMany({ where: this.scoped({ loanId }), orderBy: { createdAt: 'asc' } });
   }

@@ -4,7 +4,9 @@ import { authOf } from '../../plugins/auth.js';
 import { businessDateInput, dateToColumn, idParams, mapPage, pageOf, pageQuery, rupeesInput, rupeesOutput, toWireRupees, uuid } from '../../http/wire.js';
 import { businessDateOutput, columnToDate } from '../../http/wire.js';
 import { businessDateToEpoch, istDateOf } from '../../domain/time.js';
-import { DemandOut, demandComponents, demandToWire, LoanOut, loanToWire, PayoutOut, payoutToWire } from './presenters.js';
+import { DemandOut, demandComponents, demandToWire, LoanOut, loanToWire } from './presenters.js';
+import { PayoutOut, payoutToWire } from '../payouts/presenters.js';
+import { CreditBankIn, PayoutToIn } from '../payouts/schemas.js';
 import type { Demand } from '../../generated/prisma/client.js';
 
 const Components = z.object({ P: rupeesOutput, NI: rupeesOutput, OI: rupeesOutput, PI: rupeesOutput, FEE: rupeesOutput, total: rupeesOutput });
@@ -34,6 +36,9 @@ export const loanRoutes: FastifyPluginAsyncZod = async (app) => {
       body: z.strictObject({
         amount: rupeesInput(), loan_data: uuid.optional().meta({ description: 'Loan data (per-loan terms) to disburse under' }),
         line_type: z.string().trim().min(2).max(40).optional().meta({ description: 'The line to draw on; default primary' }),
+        sanctioned_amount: rupeesInput().optional().meta({ description: 'Multi-tranche loans: the most the loan may disburse over all its tranches (default: amount)' }),
+        credit_bank: CreditBankIn.optional(),
+        payout_to: PayoutToIn.optional(),
       }),
       response: { 201: LoanOut.extend({ payout: PayoutOut }) },
     },

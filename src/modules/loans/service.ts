@@ -3,7 +3,7 @@
 import type { Database } from '../../db/database.js';
 import { nextRef } from '../../db/refs.js';
 import { newId } from '../../domain/ids.js';
-import { block, consumeBlocked, LimitError } from '../../domain/limits.js';
+import { block, consumeBlocked, LimitError, unblock } from '../../domain/limits.js';
 import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } from '../../domain/loan-params.js';
 import { disbursalFor, scheduleFor, TermsError } from '../../domain/loan-terms.js';
 import { foreclosureAmount, type DemandSnapshot, type Foreclosure } from '../../domain/foreclosure.js';
@@ -20,18 +20,37 @@ import { termsFromJson } from '../loan-data/service.js';
 import { paramsFromJson, paramsToJson } from '../loan-params/schemas.js';
 import { paramsOfAccount } from '../loan-params/service.js';
 import type { Actor } from '../users/service.js';
+import type { CreditBank, PayoutsService } from '../payouts/service.js';
 import { LoansRepository, type DemandFilter, type LoanFilter } from './repository.js';
 
 export interface DisbursementRequest {
   amount: bigint;
   loan_data?: string;
   line_type?: string;
+  /** A multi-tranche loan: the most it may disburse over all tranches (default: amount). */
+  sanctioned_amount?: bigint;
+  credit_bank?: CreditBank;
+  payout_to?: string;
+}
+
+/** How a topup draws: the loan records the topup, and a topup that already holds the block hands it over. */
+export interface DisbursementOrigin {
+  topupId?: string;
+  /** The caller already blocked `amount` on the line (a scheduled topup): do not block again. */
+  preBlocked?: boolean;
 }
 
 const columnDate = (d: BusinessDate) => dateToColumn(d);
 
 export class LoansService {
-  constructor(private readonly db: Database, private readonly lineDetails: LineDetailsService) {}
+  constructor(private readonly db: Database, private readonly lineDetails: LineDetailsService, private readonly payouts: PayoutsService) {
+    payouts.onOutcome('disbursement', {
+      processed: (payout, by, bankDate) => this.activate(by, payout.loanId!, bankDate).then(() => undefined),
+      failed: (payout, by) => this.releaseBlock(by, payout.loanId!, 'payout failed'),
+      retrying: (payout, by) => this.reblock(by, payout.loanId!),
+      cancelled: (payout, by, from) => (from === 'requested' ? this.releaseBlock(by, payout.loanId!, 'payout cancelled') : Promise.resolve()),
+    });
+  }
 
   private repo(companyId: string) {
     return new LoansRepository(this.db, companyId);
@@ -59,7 +78,7 @@ export class LoansService {
    * pending_disbursement and a payout for the net amount. The loan activates when that payout
    * succeeds (activate()).
    */
-  initiateDisbursement(by: Actor, accountId: string, request: DisbursementRequest): Promise<{ loan: Loan; payout: Payout }> {
+  initiateDisbursement(by: Actor, accountId: string, request: DisbursementRequest, origin: DisbursementOrigin = {}): Promise<{ loan: Loan; payout: Payout }> {
     return this.db.transaction(async () => {
       const account = await new AccountsRepository(this.db, by.companyId).lockForUpdate(accountId);
       if (!account) throw notFound('Account');
@@ -73,32 +92,87 @@ export class LoansService {
         if (error instanceof TermsError) throw new DomainError('STATE_CONFLICT', `${error.field}: ${error.message}`, { [error.field]: [error.message] });
         throw error;
       }
-      const lineType = request.line_type ?? 'primary';
-      const lines = new LineDetailsRepository(this.db, by.companyId);
-      const line = await lines.findByType(accountId, lineType);
-      if (!line || line.status !== 'active') throw new DomainError('STATE_CONFLICT', `The account has no active ${lineType} line.`, { line_type: ['no active line of this type'] });
-      try {
-        await lines.update(line.id, limitColumns(block(limitOf(line), request.amount)));
-      } catch (error) {
-        if (error instanceof LimitError) throw new DomainError('STATE_CONFLICT', `amount: ${error.message}`, { amount: [error.message] });
-        throw error;
+      const sanctioned = request.sanctioned_amount ?? request.amount;
+      if (sanctioned < request.amount) throw new DomainError('VALIDATION_ERROR', 'sanctioned_amount: must be at least amount', { sanctioned_amount: ['must be at least amount'] });
+      if (sanctioned > request.amount && disbursal.kind === 'flat') {
+        throw new DomainError('STATE_CONFLICT', 'sanctioned_amount: a flat-rate loan cannot take further tranches', { sanctioned_amount: ['flat-rate loans are single-tranche'] });
       }
-      await this.lineDetails.recomputeAccount(by.companyId, accountId);
+      const lineType = request.line_type ?? 'primary';
+      if (!origin.preBlocked) await this.blockLine(by, accountId, lineType, request.amount);
       const repo = this.repo(by.companyId);
       const loan = await repo.create({
         id: newId(), accountId, refId: await nextRef(this.db, by.companyId, 'loan', 'LOAN'), status: 'pending_disbursement', kind: disbursal.kind,
-        principalPaise: request.amount, netDisbursalPaise: disbursal.netDisbursal, upfrontInterestPaise: disbursal.upfrontInterest,
+        principalPaise: request.amount, sanctionedPaise: sanctioned, netDisbursalPaise: disbursal.netDisbursal, upfrontInterestPaise: disbursal.upfrontInterest,
         terms: paramsToJson(terms) as object, loanParamsId: params.id, paramsVersion: params.version, loanDataId: request.loan_data ?? null,
-        lineType, requestedDate: columnDate(today), createdBy: by.actor,
+        lineType, requestedDate: columnDate(today), createdBy: by.actor, topupId: origin.topupId ?? null,
       });
       if (request.loan_data) await this.db.client.loanData.updateMany({ where: { companyId: by.companyId, id: request.loan_data }, data: { loanId: loan.id } });
-      const payout = await repo.createPayout({
-        id: newId(), accountId, loanId: loan.id, refId: await nextRef(this.db, by.companyId, 'payout', 'PAY'), type: 'disbursement',
-        amountPaise: disbursal.netDisbursal, status: 'requested',
+      const payout = await this.payouts.create(by, {
+        type: 'disbursement', accountId, loanId: loan.id, topupId: origin.topupId ?? null, amountPaise: disbursal.netDisbursal,
+        creditBank: request.credit_bank ?? null, payoutTo: request.payout_to,
       });
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan', entityId: loan.id, action: 'disbursement_initiated', actor: by.actor, data: { ...disbursal, payout: payout.id } });
       return { loan, payout };
     });
+  }
+
+  /**
+   * Create Payout: a new disbursement payout for a pending loan whose earlier payouts were all
+   * cancelled (a failed one is retried instead, so that one loan never has two live payouts).
+   */
+  createPayout(by: Actor, loanId: string, request: { credit_bank?: CreditBank; payout_to?: string }): Promise<Payout> {
+    return this.db.transaction(async () => {
+      const repo = this.repo(by.companyId);
+      const found = await repo.findById(loanId);
+      if (!found) throw notFound('Loan');
+      await new AccountsRepository(this.db, by.companyId).lockForUpdate(found.accountId);
+      const loan = (await repo.findById(loanId))!;
+      if (loan.status !== 'pending_disbursement') throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; only a loan awaiting disbursement gets a payout.`, { loan: [`loan is ${loan.status}`] });
+      const open = (await repo.payoutsOf(loanId)).filter((p) => p.type === 'disbursement' && p.status !== 'cancelled');
+      if (open.length > 0) {
+        const p = open[0]!;
+        throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} already has payout ${p.refId} (${p.status})${p.status === 'failed' ? ': retry it or cancel it first' : ''}.`, { loan: [`has payout ${p.refId}`] });
+      }
+      await this.blockLine(by, loan.accountId, loan.lineType, loan.principalPaise);
+      return this.payouts.create(by, {
+        type: 'disbursement', accountId: loan.accountId, loanId, topupId: loan.topupId, amountPaise: loan.netDisbursalPaise,
+        creditBank: request.credit_bank ?? null, payoutTo: request.payout_to,
+      });
+    });
+  }
+
+  /** Blocks `amount` on the account's line of `lineType` (409 naming the amount when it does not fit). */
+  async blockLine(by: Actor, accountId: string, lineType: string, amount: bigint): Promise<void> {
+    const lines = new LineDetailsRepository(this.db, by.companyId);
+    const line = await lines.findByType(accountId, lineType);
+    if (!line || line.status !== 'active') throw new DomainError('STATE_CONFLICT', `The account has no active ${lineType} line.`, { line_type: ['no active line of this type'] });
+    try {
+      await lines.update(line.id, limitColumns(block(limitOf(line), amount)));
+    } catch (error) {
+      if (error instanceof LimitError) throw new DomainError('STATE_CONFLICT', `amount: ${error.message}`, { amount: [error.message] });
+      throw error;
+    }
+    await this.lineDetails.recomputeAccount(by.companyId, accountId);
+  }
+
+  /** Gives blocked limit back to available (a payout failed or was cancelled, a topup unscheduled). */
+  async unblockLine(by: Actor, accountId: string, lineType: string, amount: bigint): Promise<void> {
+    const lines = new LineDetailsRepository(this.db, by.companyId);
+    const line = (await lines.findByType(accountId, lineType))!;
+    await lines.update(line.id, limitColumns(unblock(limitOf(line), amount)));
+    await this.lineDetails.recomputeAccount(by.companyId, accountId);
+  }
+
+  private async releaseBlock(by: Actor, loanId: string, reason: string): Promise<void> {
+    const loan = (await this.repo(by.companyId).findById(loanId))!;
+    await this.unblockLine(by, loan.accountId, loan.lineType, loan.principalPaise);
+    await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan', entityId: loanId, action: 'limit_released', actor: by.actor, data: { reason, amount_paise: loan.principalPaise } });
+  }
+
+  private async reblock(by: Actor, loanId: string): Promise<void> {
+    const loan = (await this.repo(by.companyId).findById(loanId))!;
+    if (loan.status !== 'pending_disbursement') throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; its payout cannot be retried.`);
+    await this.blockLine(by, loan.accountId, loan.lineType, loan.principalPaise);
   }
 
   /**
