@@ -28,6 +28,9 @@ import { userRoutes } from './modules/users/routes.js';
 import { payoutRoutes } from './modules/payouts/routes.js';
 import { topupRoutes } from './modules/topups/routes.js';
 import { topupGroupRoutes } from './modules/topup-groups/routes.js';
+import { recordRoutes } from './modules/records/routes.js';
+import { adjustmentRoutes } from './modules/records/adjustment-routes.js';
+import { nachRoutes } from './modules/records/nach-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -122,6 +125,9 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(payoutRoutes);
   await app.register(topupRoutes);
   await app.register(topupGroupRoutes);
+  await app.register(recordRoutes);
+  await app.register(adjustmentRoutes);
+  await app.register(nachRoutes);
   if (options.register) await app.register(options.register);
 
   await app.ready();

@@ -18,6 +18,10 @@ import { PayoutsService } from './modules/payouts/service.js';
 import { PayoutCallbacks } from './modules/payouts/callbacks.js';
 import { PayoutExporter } from './modules/payouts/export.js';
 import { TranchesService } from './modules/loans/tranches.js';
+import { Ledger } from './modules/records/ledger.js';
+import { RecordsService } from './modules/records/service.js';
+import { AdjustmentsService } from './modules/records/adjustments.js';
+import { NachService } from './modules/records/nach.js';
 import { TopupsService } from './modules/topups/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
@@ -26,6 +30,8 @@ export function createServices(db: Database, auth: AuthSettings) {
   // purpose register what happens when a payout succeeds, fails or is retried.
   const payouts = new PayoutsService(db);
   const loans = new LoansService(db, lineDetails, payouts);
+  const records = new RecordsService(db, new Ledger(db, lineDetails));
+  const fees = new FeesService(db);
   return {
     auth: new AuthService(db, auth),
     companies: new CompaniesService(db),
@@ -44,8 +50,11 @@ export function createServices(db: Database, auth: AuthSettings) {
     tranches: new TranchesService(db, lineDetails, loans, payouts),
     topups: new TopupsService(db, lineDetails, loans, payouts),
     restructure: new RestructureService(db, lineDetails),
+    records,
+    adjustments: new AdjustmentsService(db, records, payouts),
+    nach: new NachService(db, records, fees),
     accountOverview: new AccountOverviewService(db, lineDetails),
-    fees: new FeesService(db),
+    fees,
   };
 }
 

@@ -18,7 +18,7 @@ export const PayoutOut = z.object({
   processed_at: epochSeconds.nullable(), bank_date: businessDateOutput.nullable(), date: epochSeconds, failed_remark: z.string().nullable(),
   utr: z.string().nullable(), debit_bank: z.string().nullable(), credit_bank: CreditBankOut.nullable(), payout_to: z.string().nullable(),
   is_downloaded: z.boolean(), is_imported: z.boolean(), sent_to_gl: z.boolean(), account: z.string(), loan: z.string().nullable(),
-  topup: z.string().nullable(), tranche: z.string().nullable(), attempt: z.number().int(), bank_reference: z.string(),
+  topup: z.string().nullable(), tranche: z.string().nullable(), record: z.string().nullable(), attempt: z.number().int(), bank_reference: z.string(),
 }).meta({ id: 'Payout' });
 
 const numericRef = (refId: string) => Number(refId.replace(/\D/g, ''));
@@ -34,7 +34,7 @@ export const payoutToWire = (p: Payout): z.infer<typeof PayoutOut> => ({
     account_type: null, is_verified: false, tags: [], summary: null, banking_id: null, program_ids: [],
   } : null,
   payout_to: p.payoutTo, is_downloaded: p.isDownloaded, is_imported: false, sent_to_gl: false, account: p.accountId, loan: p.loanId,
-  topup: p.topupId, tranche: p.trancheId, attempt: p.attempt, bank_reference: bankReferenceOf(p, p.attempt),
+  topup: p.topupId, tranche: p.trancheId, record: p.recordId, attempt: p.attempt, bank_reference: bankReferenceOf(p, p.attempt),
 });
 
 export const PayoutAttemptOut = z.object({

@@ -35,6 +35,8 @@ export interface NewPayout {
   loanId?: string | null;
   topupId?: string | null;
   trancheId?: string | null;
+  /** Refund payouts: the record whose excess they pay back. */
+  recordId?: string | null;
   creditBank?: CreditBank | null;
   payoutTo?: string;
   debitBankId?: string | null;
@@ -83,7 +85,7 @@ export class PayoutsService {
     const refId = await nextRef(this.db, by.companyId, 'payout', 'PAY');
     const payout = await repo.create({
       id: newId(), accountId: input.accountId, loanId: input.loanId ?? null, topupId: input.topupId ?? null, trancheId: input.trancheId ?? null,
-      refId, type: input.type, amountPaise: input.amountPaise, status: 'requested', attempt: 1, payoutTo: input.payoutTo ?? 'borrower',
+      recordId: input.recordId ?? null, refId, type: input.type, amountPaise: input.amountPaise, status: 'requested', attempt: 1, payoutTo: input.payoutTo ?? 'borrower',
       debitBankId: input.debitBankId ?? null, creditAccountNo: input.creditBank?.account_no ?? null, creditIfsc: input.creditBank?.ifsc ?? null,
       creditAccountName: input.creditBank?.account_holder_name ?? null, createdBy: by.actor,
     });
