@@ -30,11 +30,12 @@ const ConfigSchema = z.object({
   REQUEST_TIMEOUT_MS: integer(1000, 600000).default(30000),
   DB_POOL_MAX: integer(1, 200).default(10),
   DB_STATEMENT_TIMEOUT_MS: integer(100, 3600000).default(15000),
-  DB_TRANSACTION_TIMEOUT_MS: integer(100, 3600000).default(10000),
+  DB_TRANSACTION_TIMEOUT_MS: integer(100, 3600000).default(20000),
   IDEMPOTENCY_TTL_HOURS: integer(1, 24 * 30).default(24),
   IDEMPOTENCY_LOCK_S: integer(5, 3600).default(60),
   SEED_DEMO: booleanFlag.default(true),
   SHUTDOWN_TIMEOUT_MS: integer(100, 120000).default(10000),
+  SCHEDULER_INTERVAL_S: integer(0, 86400).default(60),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { Database } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { resolveDatabaseUrl, type ResolvedDatabase } from '../db/open.js';
+import { istDateOf } from '../domain/time.js';
 import { DomainError } from '../errors.js';
 import { ROLES, type Role } from '../modules/auth/roles.js';
 import { createServices, type Services } from '../services.js';
@@ -110,6 +111,23 @@ const COMMANDS: Record<string, Command> = {
       if (!positionals[0]) throw new DomainError('VALIDATION_ERROR', 'token revoke needs a token id');
       await services!.apiTokens.revoke({ companyId: await companyId(services!, values.company), actor: 'cli' }, positionals[0]);
       say('revoked');
+    },
+  },
+  'topups disburse-scheduled': {
+    usage: 'topups disburse-scheduled [--date YYYY-MM-DD]\n                        Pays out scheduled topups due on or before the date (default today, IST), for every company.',
+    options: { date: { type: 'string' } },
+    needsServices: true,
+    async run({ values, services }) {
+      const date = typeof values.date === 'string' ? values.date : istDateOf(new Date());
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)) || new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) {
+        throw new DomainError('VALIDATION_ERROR', '--date must be a date as YYYY-MM-DD');
+      }
+      const run = await services!.topups.disburseScheduled(date);
+      say(`as of ${run.asOf}: ${run.disbursed.length} paid out, ${run.checksFailed.length} failed their checks, ${run.skipped} skipped, ${run.errors.length} error(s)`);
+      for (const ref of run.disbursed) say(`paid out\t${ref}`);
+      for (const ref of run.checksFailed) say(`checks failed\t${ref}`);
+      for (const failure of run.errors) note(`error\t${failure.topup}\t${failure.message}`);
+      if (run.errors.length > 0) throw new DomainError('STATE_CONFLICT', `${run.errors.length} topup(s) could not be paid out (left scheduled; listed above)`);
     },
   },
 };

@@ -32,7 +32,7 @@ export class Database {
     // An idle client that loses its server (restart, failover) must not crash the process.
     this.pool.on('error', () => {});
     this.prisma = new PrismaClient({ adapter: new PrismaPg(this.pool) });
-    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 10000;
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 20000;
   }
 
   /** The client to use now: the surrounding transaction if there is one, else the pool. */

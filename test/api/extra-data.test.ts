@@ -119,6 +119,22 @@ describe('Extra Data on loans and idempotent POSTs', () => {
     expect((await patch(loan.id, { entity_type: 'loan', data: {} }, other)).status).toBe(404);
   });
 
+  it('attaches to topups, topup groups and records; foreign or missing ones are 404', async () => {
+    const by = { companyId: tenant.companyId, actor: 'test' };
+    const record = await ctx.app.services.records.create(by, { account, received_amount: 100n });
+    const group = await ctx.http().post('/v1/lms/topup_groups/').set('Authorization', tenant.bearer('maker')).send({ name: 'Extra data batch' });
+    const topup = await ctx.http().post('/v1/lms/topups/').set('Authorization', tenant.bearer('maker')).send({ account, amount: 10 });
+    expect(topup.status).toBe(201);
+    const other = await createTenant(ctx, 'extra-more-other');
+    for (const [entity_type, id] of [['record', record.id], ['topup_group', group.body.id], ['topup', topup.body.id]] as const) {
+      const res = await patch(id, { entity_type, data: { source: 'crm' } });
+      expect(res.status, entity_type).toBe(200);
+      expect(res.body).toMatchObject({ entity_type, entity_id: id, data: { source: 'crm' } });
+      expect((await patch(newId(), { entity_type, data: {} })).status).toBe(404);
+      expect((await patch(id, { entity_type, data: {} }, other)).status).toBe(404);
+    }
+  });
+
   it('replays loan data and bulk line-detail POSTs sent again with the same Idempotency-Key', async () => {
     const key = newId();
     const send = () => ctx.http().post('/v1/lms/loan_data/').set('Authorization', tenant.bearer('maker')).set('Idempotency-Key', key).send({ account, emi_count: 2 });

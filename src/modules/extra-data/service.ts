@@ -12,13 +12,16 @@ import type { Actor } from '../users/service.js';
 
 export const EXTRA_DATA_MAX_BYTES = 16 * 1024;
 
-/**
- * The objects extra data can attach to, each with how to check that the caller's company owns
- * one. Topups and records join this table as their modules land.
- */
+const owned = (find: (db: Database, companyId: string, id: string) => Promise<unknown>) =>
+  (db: Database, companyId: string, id: string) => find(db, companyId, id).then(Boolean);
+
+/** The objects extra data can attach to, each with how to check that the caller's company owns one. */
 const ENTITIES = {
-  account: { label: 'Account', exists: (db: Database, companyId: string, id: string) => new AccountsRepository(db, companyId).findById(id).then(Boolean) },
-  loan: { label: 'Loan', exists: (db: Database, companyId: string, id: string) => new LoansRepository(db, companyId).findById(id).then(Boolean) },
+  account: { label: 'Account', exists: owned((db, companyId, id) => new AccountsRepository(db, companyId).findById(id)) },
+  loan: { label: 'Loan', exists: owned((db, companyId, id) => new LoansRepository(db, companyId).findById(id)) },
+  topup: { label: 'Topup', exists: owned((db, companyId, id) => db.client.topup.findFirst({ where: { companyId, id }, select: { id: true } })) },
+  topup_group: { label: 'Topup group', exists: owned((db, companyId, id) => db.client.topupGroup.findFirst({ where: { companyId, id }, select: { id: true } })) },
+  record: { label: 'Record', exists: owned((db, companyId, id) => db.client.record.findFirst({ where: { companyId, id }, select: { id: true } })) },
 } as const;
 export const EXTRA_DATA_ENTITY_TYPES = Object.keys(ENTITIES) as [keyof typeof ENTITIES, ...(keyof typeof ENTITIES)[]];
 export type ExtraDataEntityType = keyof typeof ENTITIES;

@@ -44,6 +44,8 @@ export interface NewPayout {
 
 /** What the owner of a payout's purpose does when it moves. Each runs inside the transition's transaction. */
 export interface PayoutHandlers {
+  /** A payout was created for the purpose (e.g. Create Payout after a cancelled one). */
+  created?(payout: Payout, by: Actor): Promise<void>;
   processed?(payout: Payout, by: Actor, bankDate: BusinessDate): Promise<void>;
   /** The payout failed: whatever it held (limit, reserved excess) is released. */
   failed?(payout: Payout, by: Actor): Promise<void>;
@@ -91,6 +93,7 @@ export class PayoutsService {
     });
     await repo.createAttempt({ id: newId(), payoutId: payout.id, attempt: 1, bankReference: bankReferenceOf(payout, 1), status: 'requested', createdBy: by.actor });
     await writeAudit(this.db, { companyId: by.companyId, entityType: 'payout', entityId: payout.id, action: 'created', actor: by.actor, data: { type: input.type, amount_paise: input.amountPaise } });
+    await this.emit(payout, (h) => h.created?.(payout, by));
     return payout;
   }
 
