@@ -22,6 +22,8 @@ import { Ledger } from './modules/records/ledger.js';
 import { RecordsService } from './modules/records/service.js';
 import { AdjustmentsService } from './modules/records/adjustments.js';
 import { NachService } from './modules/records/nach.js';
+import { BulkRecords } from './modules/records/bulk.js';
+import { RecordExporter } from './modules/records/export.js';
 import { TopupsService } from './modules/topups/service.js';
 
 export function createServices(db: Database, auth: AuthSettings) {
@@ -51,6 +53,8 @@ export function createServices(db: Database, auth: AuthSettings) {
     topups: new TopupsService(db, lineDetails, loans, payouts),
     restructure: new RestructureService(db, lineDetails),
     records,
+    recordBulk: new BulkRecords(db),
+    recordExports: new RecordExporter(db),
     adjustments: new AdjustmentsService(db, records, payouts),
     nach: new NachService(db, records, fees),
     accountOverview: new AccountOverviewService(db, lineDetails),

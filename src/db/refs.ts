@@ -10,3 +10,14 @@ export async function nextRef(db: Database, companyId: string, kind: string, pre
     RETURNING value`;
   return `${prefix}${rows[0]!.value.toString().padStart(7, '0')}`;
 }
+
+/** `count` consecutive references in one counter update (bulk creation), in order. */
+export async function nextRefs(db: Database, companyId: string, kind: string, prefix: string, count: number): Promise<string[]> {
+  if (count < 1) return [];
+  const rows = await db.client.$queryRaw<{ value: bigint }[]>`
+    INSERT INTO ref_counters (company_id, kind, value) VALUES (${companyId}::uuid, ${kind}, ${count})
+    ON CONFLICT (company_id, kind) DO UPDATE SET value = ref_counters.value + ${count}
+    RETURNING value`;
+  const last = rows[0]!.value;
+  return Array.from({ length: count }, (_, i) => `${prefix}${(last - BigInt(count - 1 - i)).toString().padStart(7, '0')}`);
+}

@@ -79,6 +79,28 @@ describe('Close Loan Account', () => {
     expect(blocked.body.detail).toMatch(/payout\(s\) in flight/);
   });
 
+  it('shows the excess balance, and refuses to close while excess or an unprocessed record remains', async () => {
+    const account = await accountWithParams(ctx, tenant.companyId, {
+      days_in_year: 360, tenure_period: 'days', tenure_value: 40, roi_slab_based: true,
+      roi_value: [{ days: '15', value: 18 }, { days: '30', value: 24 }, { days: -1, value: 36 }],
+    });
+    const { loan } = await ctx.app.services.loans.initiateDisbursement(by(), account.id, { amount: 100_000_00n });
+    await ctx.app.services.loans.activate(by(), loan.id, '2024-01-01');
+    // Day 20 payoff is 1,01,083.33; 100 more stays as excess.
+    const record = await ctx.app.services.records.create(by(), { account: account.id, received_amount: 101_183_33n });
+    await ctx.app.services.records.markProcessed(by(), record.id, { utr: `OVX${Date.now()}`, settled_at: new Date('2024-01-20T06:30:00Z') });
+    const summary = (await get(`/v1/lms/accounts/${account.id}/summary/`)).body;
+    expect(summary.excess).toEqual({ balance: 100, reserved: 0, available: 100 });
+    expect(summary.outstanding.total).toBe(0);
+    expect(summary.loans_by_status).toEqual({ closed: 1 });
+    const refused = await close(account.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toMatch(/excess balance of 10000 paise/);
+    await ctx.db.prisma.record.update({ where: { id: record.id }, data: { remainingPaise: 0n, refundedPaise: 100_00n } });
+    await ctx.app.services.records.create(by(), { account: account.id, received_amount: 1_00n });
+    expect((await close(account.id)).body.detail).toMatch(/1 record\(s\) not yet processed/);
+  });
+
   it('closes an account with nothing outstanding; closing again is harmless; a closed account cannot draw', async () => {
     const account = await accountWithParams(ctx, tenant.companyId);
     const res = await close(account.id);

@@ -38,13 +38,15 @@ export const accountOverviewRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/lms/accounts/:id/summary/', {
     schema: {
-      tags, security, params: idParams, summary: 'Get Summary: limits, outstanding and overdue by component, DPD, asset class, loans by status',
+      tags, security, params: idParams, summary: 'Get Summary: limits, outstanding and overdue by component, DPD, asset class, excess balance, loans by status',
       response: {
         200: z.object({
           account: z.string(), as_of: businessDateOutput,
           limits: z.object({ sanctioned: rupeesOutput, available: rupeesOutput, used: rupeesOutput, blocked: rupeesOutput }),
           outstanding: Components, overdue: Components, dpd: z.number().int(), peak_dpd: z.number().int(), asset_class: z.string(),
           loans_by_status: z.record(z.string(), z.number().int()),
+          excess: z.object({ balance: rupeesOutput, reserved: rupeesOutput, available: rupeesOutput })
+            .meta({ description: 'Money received and not applied (processed records\' remaining amounts); reserved: held by refunds in flight' }),
         }).meta({ id: 'AccountSummary' }),
       },
     },
@@ -55,6 +57,7 @@ export const accountOverviewRoutes: FastifyPluginAsyncZod = async (app) => {
       limits: { sanctioned: toWireRupees(s.limits.sanctioned), available: toWireRupees(s.limits.available), used: toWireRupees(s.limits.used), blocked: toWireRupees(s.limits.blocked) },
       outstanding: componentsToWire(s.outstanding), overdue: componentsToWire(s.overdue), dpd: s.dpd, peak_dpd: s.peakDpd, asset_class: s.assetClass,
       loans_by_status: s.loansByStatus,
+      excess: { balance: toWireRupees(s.excess.balance), reserved: toWireRupees(s.excess.reserved), available: toWireRupees(s.excess.available) },
     };
   });
 

@@ -35,7 +35,17 @@ export interface AccountSummary {
   peakDpd: number;
   assetClass: string;
   loansByStatus: Record<string, number>;
+  /** Money received and not applied: the processed records' remaining amounts. */
+  excess: { balance: bigint; reserved: bigint; available: bigint };
   asOf: string;
+}
+
+/** The account's excess: what processed records hold unapplied, and how much of it refunds in flight hold. */
+async function excessOf(db: Database, companyId: string, accountId: string) {
+  const sums = await db.client.record.aggregate({ where: { companyId, accountId, status: 'processed' }, _sum: { remainingPaise: true, reservedPaise: true } });
+  const balance = sums._sum.remainingPaise ?? 0n;
+  const reserved = sums._sum.reservedPaise ?? 0n;
+  return { balance, reserved, available: balance - reserved };
 }
 
 /** RBI asset classification from days past due (domain.md section 6). */
@@ -128,7 +138,7 @@ export class AccountOverviewService {
       outstanding: { ...pick(''), total: total(COMPONENTS) },
       overdue: { ...pick('_over'), total: total(COMPONENTS.map((c) => `${c}_over`)) },
       dpd, peakDpd: Math.max(0, ...loans.map((l) => l._max.peakDpd ?? 0)), assetClass: assetClassOf(dpd),
-      loansByStatus: Object.fromEntries(loans.map((l) => [l.status, l._count._all])), asOf: today,
+      loansByStatus: Object.fromEntries(loans.map((l) => [l.status, l._count._all])), excess: await excessOf(this.db, companyId, accountId), asOf: today,
     };
   }
 
@@ -148,6 +158,10 @@ export class AccountOverviewService {
       if (pendingLoans > 0) blockers.push(`${pendingLoans} loan(s) awaiting disbursement`);
       const inFlight = await this.db.client.payout.count({ where: { companyId: by.companyId, accountId, status: { in: ['requested', 'processing'] } } });
       if (inFlight > 0) blockers.push(`${inFlight} payout(s) in flight`);
+      const excess = await excessOf(this.db, by.companyId, accountId);
+      if (excess.balance > 0n) blockers.push(`excess balance of ${excess.balance} paise: refund or adjust it first`);
+      const open = await this.db.client.record.count({ where: { companyId: by.companyId, accountId, status: { in: ['pending', 'approval_pending'] } } });
+      if (open > 0) blockers.push(`${open} record(s) not yet processed`);
       if (blockers.length > 0) {
         throw new DomainError('STATE_CONFLICT', `The account cannot be closed: ${blockers.join('; ')}.`, { account: blockers });
       }

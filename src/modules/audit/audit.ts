@@ -28,3 +28,11 @@ export async function writeAudit(db: Database, entry: AuditEntry): Promise<void>
     },
   });
 }
+
+/** Many audit rows in one insert (bulk operations). */
+export async function writeAudits(db: Database, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.client.auditEvent.createMany({
+    data: entries.map((e) => ({ companyId: e.companyId, entityType: e.entityType, entityId: e.entityId, action: e.action, actor: e.actor, data: jsonSafe(e.data ?? {}) as object })),
+  });
+}

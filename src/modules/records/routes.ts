@@ -6,6 +6,7 @@ import { addDays } from '../../domain/interest.js';
 import { COMPONENT_ORDER_HINT, componentOrderInput, epochInstant, settledAtInput } from './schemas.js';
 import { RecordOut, recordToWire, SettlementOut, settlementToWire } from './presenters.js';
 import { PAYMENT_MODES, RECORD_STATUSES } from './service.js';
+import { BULK_RECORDS_MAX, EXPORT_COLUMNS_HINT } from './limits.js';
 
 const tags = ['Records'];
 const security = [{ bearer: [] }];
@@ -48,11 +49,12 @@ export const toNewRecord = (b: RecordBody) => ({
   ...b, received_amount: b.received_amount ?? b.amount! - (b.tds_amount ?? 0n),
 });
 
-const ListQuery = z.strictObject({
-  ...pageQuery, account: uuid.optional(), status: z.enum(RECORD_STATUSES).optional(), type: z.string().trim().max(40).optional(), utr: utr.optional(),
+const filterFields = {
+  account: uuid.optional(), status: z.enum(RECORD_STATUSES).optional(), type: z.string().trim().max(40).optional(), utr: utr.optional(),
   loan: uuid.optional(), payment_mode: z.enum(PAYMENT_MODES).optional(), date_from: businessDateInput.optional(), date_to: businessDateInput.optional(),
   value_date_from: businessDateInput.optional(), value_date_to: businessDateInput.optional(),
-});
+};
+const ListQuery = z.strictObject({ ...pageQuery, ...filterFields });
 export type RecordListQuery = z.infer<typeof ListQuery>;
 
 /** The instant an IST business day starts. */
@@ -79,6 +81,35 @@ export const recordRoutes: FastifyPluginAsyncZod = async (app) => {
     const record = await records().create(by, toNewRecord(request.body));
     reply.code(201);
     return one(by.companyId, record);
+  });
+
+  app.post('/v1/lms/records/bulk_create/', {
+    schema: {
+      tags, security, summary: `Bulk Create Records: up to ${BULK_RECORDS_MAX}, all or nothing; every bad row is named (records.<i>.<field>)`,
+      body: z.strictObject({ records: z.array(RecordIn).min(1, 'must not be empty').max(BULK_RECORDS_MAX, `at most ${BULK_RECORDS_MAX} records`) }),
+      response: { 201: z.object({ count: z.number().int(), results: z.array(RecordOut) }) },
+    },
+  }, async (request, reply) => {
+    const by = authOf(request);
+    const created = await app.services.recordBulk.createMany(by, request.body.records.map(toNewRecord));
+    reply.code(201);
+    return { count: created.length, results: await wire(by.companyId, created) };
+  });
+
+  app.put('/v1/lms/records/export/', {
+    schema: {
+      tags, security, summary: 'Export record: a CSV (streamed) of the filtered records with their settlements, one line per settlement, oldest first',
+      body: z.strictObject(filterFields).default({}),
+      response: { 200: z.string().meta({ description: `text/csv with columns ${EXPORT_COLUMNS_HINT}` }) },
+    },
+    // Reading only; the file is streamed, so there is no stored response to replay.
+    config: { idempotent: false },
+  }, async (request, reply) => {
+    const { companyId } = authOf(request);
+    reply.header('content-type', 'text/csv; charset=utf-8');
+    reply.header('content-disposition', `attachment; filename="records-${new Date().toISOString().slice(0, 19).replace(/\D/g, '')}.csv"`);
+    // Fastify sends a returned stream as it is (no serialisation); the schema above documents the CSV.
+    return app.services.recordExports.stream(companyId, recordFilterOf(request.body)) as unknown as string;
   });
 
   app.get('/v1/lms/records/', {
