@@ -190,8 +190,16 @@ export class LoansService {
       if (loan.status === 'active' && loan.disbursementDate) return loan;
       if (loan.status !== 'pending_disbursement') throw new DomainError('STATE_CONFLICT', `The loan is ${loan.status}; only a pending loan can be activated.`);
       const terms = paramsFromJson(loan.terms);
-      const schedule = scheduleFor(terms, loan.principalPaise, payoutDate);
-      const disbursal = disbursalFor(terms, loan.principalPaise, payoutDate);
+      let schedule;
+      let disbursal;
+      try {
+        schedule = scheduleFor(terms, loan.principalPaise, payoutDate);
+        disbursal = disbursalFor(terms, loan.principalPaise, payoutDate);
+      } catch (error) {
+        // The terms were checked at initiation; a payout date they cannot schedule from is a state to show, not a crash.
+        if (error instanceof TermsError) throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} cannot be scheduled from ${payoutDate}: ${error.field}: ${error.message}`, { [error.field]: [error.message] });
+        throw error;
+      }
       const upfront = loan.upfrontInterestPaise > 0n;
       await repo.createDemands(schedule.installments.map((i) => ({
         id: newId(), accountId: loan.accountId, loanId, kind: 'emi', installmentNumber: i.number, scheduleVersion: 1,
