@@ -12,6 +12,8 @@ import { Database } from '../src/db/database.js';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { newId } from '../src/domain/ids.js';
+import { allocate, type OpenDemand } from '../src/domain/allocation.js';
+import { InitiateLoanParamsIn } from '../src/modules/loan-params/schemas.js';
 import { createDatabase, dropDatabase } from '../test/helpers/global-setup.js';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 20000);
@@ -81,6 +83,7 @@ async function main() {
     })).statusCode;
     results.push(await measure('POST accounts/', post(false)));
     results.push(await measure('POST accounts/ with Idempotency-Key', post(true)));
+    results.push(...await moneyPaths(app, company.id, headers));
     console.log(`\n${ACCOUNTS} accounts per tenant, ${CONCURRENCY} concurrent, ${DURATION_MS} ms each\n`);
     console.log('benchmark'.padEnd(48), 'ops/s'.padStart(8), 'x baseline'.padStart(11), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'errors'.padStart(7));
     for (const r of results) {
@@ -96,6 +99,57 @@ async function main() {
     if (stopEmbedded) await stopEmbedded();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A time-boxed loop of a synchronous function, as ops/s (for the pure allocation engine). */
+function measureSync(name: string, fn: () => void) {
+  let n = 0;
+  const end = performance.now() + DURATION_MS;
+  while (performance.now() < end) { fn(); n++; }
+  return { name, ops_per_s: Math.round(n / (DURATION_MS / 1000)), p50_ms: 0, p99_ms: 0, errors: 0 };
+}
+
+/** The money paths: allocation (pure and through Mark Processed), topups, settlements. */
+async function moneyPaths(app: Awaited<ReturnType<typeof buildApp>>, companyId: string, headers: Record<string, string>) {
+  const by = { companyId, actor: 'bench' };
+  const s = app.services;
+  const bank = await s.collectionBanks.create(by, { account_no: '1234567890', account_holder_name: 'Bench', ifsc: 'HDFC0001234', account_type: 'current' });
+  const accounts: string[] = [];
+  for (let a = 0; a < 40; a++) {
+    const lead = { lead_id: newId(), program_id: newId() };
+    const account = await s.accounts.create(by, { name: `Borrower ${a}`, sanctioned_limit: 10n ** 12n, ...lead });
+    await s.loanParams.initiate(by, InitiateLoanParamsIn.parse({ ...lead, roi_value: [{ days: -1, value: 12 }], emi_count: 12, emi_frequency: 'monthly' }));
+    for (let l = 0; l < 3; l++) {
+      const { loan } = await s.loans.initiateDisbursement(by, account.id, { amount: 100000_00n });
+      await s.loans.activate(by, loan.id, '2024-01-01');
+    }
+    accounts.push(account.id);
+  }
+  const demands: OpenDemand[] = Array.from({ length: 144 }, (_, i) => ({
+    id: `d${i}`, loanId: `l${i % 12}`, dueDate: `2024-${String(1 + (i % 12)).padStart(2, '0')}-05`, loanDisbursementDate: '2023-12-01',
+    installmentNumber: 1 + Math.floor(i / 12), outstanding: { P: 700000n, NI: 90000n, OI: 1500n, PI: 800n, FEE: 0n },
+  }));
+  const rules = { tdsAmount: 0n, valueDate: '2024-12-31', componentOrder: ['PI', 'FEE', 'OI', 'NI', 'P'] as const, excessHandling: 'hold' as const };
+  const results = [
+    measureSync('allocate() pure, 1 demand', () => allocate({ ...rules, demands: demands.slice(0, 1), amount: 500000n, settlementOrder: 'due_date_first' })),
+    measureSync('allocate() pure, 144 demands horizontal', () => allocate({ ...rules, demands, amount: 50_000_000n, settlementOrder: 'due_date_first' })),
+    measureSync('allocate() pure, 144 demands vertical', () => allocate({ ...rules, demands, amount: 50_000_000n, settlementOrder: 'component_first' })),
+  ];
+  const processOn = (pick: (i: number) => string) => async (i: number) => {
+    const created = await app.inject({ method: 'POST', url: '/v1/lms/records/', headers, payload: { account: pick(i), amount: 5000 } });
+    if (created.statusCode !== 201) return created.statusCode;
+    return (await app.inject({
+      method: 'PUT', url: `/v1/lms/records/${created.json().id}/mark_processed/`, headers,
+      payload: { utr: `B${i}X${newId().slice(0, 8)}`, settled_at: 1717200000, collection_bank_id: bank.id },
+    })).statusCode;
+  };
+  results.push(await measure('POST records/ + mark_processed, 40 accounts', processOn((i) => accounts[i % accounts.length]!)));
+  results.push(await measure('POST records/ + mark_processed, one account', processOn(() => accounts[0]!)));
+  results.push(await measure('GET settlements/?account= (first page)', async () => (await app.inject({ method: 'GET', url: `/v1/lms/settlements/?account=${accounts[1]}`, headers })).statusCode));
+  results.push(await measure('POST topups/ (checks + loan + payout)', async (i) => (await app.inject({
+    method: 'POST', url: '/v1/lms/topups/', headers, payload: { account: accounts[i % accounts.length], amount: 1000, invoice_number: `BENCH-${i}` },
+  })).statusCode));
+  return results;
 }
 
 await main();

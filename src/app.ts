@@ -29,6 +29,7 @@ import { payoutRoutes } from './modules/payouts/routes.js';
 import { topupRoutes } from './modules/topups/routes.js';
 import { topupGroupRoutes } from './modules/topup-groups/routes.js';
 import { recordRoutes } from './modules/records/routes.js';
+import { reversalRoutes } from './modules/records/reversal-routes.js';
 import { adjustmentRoutes } from './modules/records/adjustment-routes.js';
 import { nachRoutes } from './modules/records/nach-routes.js';
 
@@ -126,6 +127,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(topupRoutes);
   await app.register(topupGroupRoutes);
   await app.register(recordRoutes);
+  await app.register(reversalRoutes);
   await app.register(adjustmentRoutes);
   await app.register(nachRoutes);
   if (options.register) await app.register(options.register);

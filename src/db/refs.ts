@@ -2,6 +2,7 @@
 // the caller's transaction: the row lock serialises concurrent takers and a rolled-back
 // transaction gives its number back, so there are no gaps and no retry loops.
 import type { Database } from './database.js';
+import { refsOfBlock } from '../domain/refs.js';
 
 export async function nextRef(db: Database, companyId: string, kind: string, prefix: string): Promise<string> {
   const rows = await db.client.$queryRaw<{ value: bigint }[]>`
@@ -18,6 +19,5 @@ export async function nextRefs(db: Database, companyId: string, kind: string, pr
     INSERT INTO ref_counters (company_id, kind, value) VALUES (${companyId}::uuid, ${kind}, ${count})
     ON CONFLICT (company_id, kind) DO UPDATE SET value = ref_counters.value + ${count}
     RETURNING value`;
-  const last = rows[0]!.value;
-  return Array.from({ length: count }, (_, i) => `${prefix}${(last - BigInt(count - 1 - i)).toString().padStart(7, '0')}`);
+  return refsOfBlock(prefix, rows[0]!.value, count);
 }

@@ -10,7 +10,7 @@ import { newId } from '../../domain/ids.js';
 import { DEFAULT_PARAMS, type StoredParams } from '../../domain/loan-params.js';
 import { loanKindOf } from '../../domain/loan-terms.js';
 import { istDateOf, type BusinessDate } from '../../domain/time.js';
-import { DomainError, notFound } from '../../errors.js';
+import { DomainError, invalidField, notFound } from '../../errors.js';
 import type { Record as LmsRecord } from '../../generated/prisma/client.js';
 import { columnToDate, dateToColumn, type PageRequest } from '../../http/wire.js';
 import { AccountsRepository } from '../accounts/service.js';
@@ -19,6 +19,7 @@ import { paramsFromJson } from '../loan-params/schemas.js';
 import { paramsOfAccount } from '../loan-params/service.js';
 import type { Actor } from '../users/service.js';
 import type { Ledger } from './ledger.js';
+import { Replayer } from './replay.js';
 import { RecordsRepository, type RecordFilter, type SettlementFilter } from './repository.js';
 
 export const RECORD_TYPES = ['repayment', 'nach', 'cashback', 'holdback', 'adjustment', 'refund_reversal'] as const;
@@ -56,7 +57,14 @@ export interface ProcessInput {
 }
 
 export class RecordsService {
+  private replayerInstance?: Replayer;
+
   constructor(private readonly db: Database, readonly ledger: Ledger) {}
+
+  /** Every allocation, back-dated arrival and reversal replays through this (created on first use). */
+  private get replayer(): Replayer {
+    return (this.replayerInstance ??= new Replayer(this.db, this.ledger));
+  }
 
   repo(companyId: string) {
     return new RecordsRepository(this.db, companyId);
@@ -190,30 +198,82 @@ export class RecordsService {
     });
   }
 
-  /** Allocates a locked record whose value date is set; the caller holds the account and record locks. */
+  /**
+   * Allocates a locked record whose value date is set; the caller holds the account and record
+   * locks. The record takes its place in the account's (value date, creation) order: processed
+   * records after it are replayed (re-split where its money changes what they find), and one
+   * dated before a live settlement on its loans is marked back-dated.
+   */
   async allocateLocked(by: Actor, record: LmsRecord, repo: RecordsRepository): Promise<LmsRecord> {
     if (!record.accountId || !record.valueDate) throw new Error(`record ${record.id} cannot allocate without an account and a value date`);
     const valueDate: BusinessDate = columnToDate(record.valueDate);
-    const latest = await this.db.client.settlement.aggregate({
-      where: { companyId: by.companyId, accountId: record.accountId, ...(record.loanIds.length > 0 ? { loanId: { in: record.loanIds } } : {}) },
-      _max: { valueDate: true },
-    });
-    const backDated = latest._max.valueDate !== null && columnToDate(latest._max.valueDate) > valueDate;
-    const book = await this.ledger.openBook(by.companyId, record.accountId, record.loanIds, valueDate);
-    const allocation = this.ledger.plan(book, {
-      amount: record.amountPaise, tdsAmount: record.tdsPaise, valueDate, settlementOrder: record.settlementOrder as SettlementOrder,
-      componentOrder: parseComponentOrderOrThrow(record.componentOrder), excessHandling: (record.excessHandling ?? 'hold') as ExcessHandling,
-    });
-    await this.ledger.apply(by, { id: record.id, accountId: record.accountId, amountPaise: record.amountPaise }, book, allocation, valueDate);
+    const latest = await this.replayer.latestSettledDate(by.companyId, record);
+    const backDated = latest !== null && latest > valueDate;
+    const outcome = await this.replayer.run(by, { kind: 'allocate', record });
     const processed = await repo.update(record.id, {
-      status: 'processed', remainingPaise: allocation.excess, processedBy: by.actor, processedAt: new Date(),
+      status: 'processed', remainingPaise: outcome.excess, processedBy: by.actor, processedAt: new Date(),
       ...(backDated ? { backDateFound: true, backDateMarkedOn: new Date() } : {}),
     });
     await writeAudit(this.db, {
       companyId: by.companyId, entityType: 'record', entityId: record.id, action: 'processed', actor: by.actor,
-      data: { value_date: valueDate, lines: allocation.lines.length, excess_paise: allocation.excess, back_dated: backDated },
+      data: { value_date: valueDate, lines: outcome.lines, excess_paise: outcome.excess, back_dated: backDated, resplit: outcome.resplit, reversed: outcome.reversed },
     });
     return processed;
+  }
+
+  /**
+   * Revert a processed record (a bounced cheque, a wrong UTR): every settlement it holds is
+   * reversed by a linked negative row, its excess is zeroed, and the account's later records are
+   * replayed so they take the dues it had paid. `value_date` (default today, IST) is the booking
+   * date of the reversal; the reversal rows carry their originals' value dates, since economically
+   * the money never arrived.
+   */
+  revert(by: Actor, id: string, input: { reason: string; value_date?: BusinessDate }): Promise<LmsRecord> {
+    return this.locked(by, id, async (record, repo) => {
+      const today = istDateOf(new Date());
+      this.assertRevertible(record);
+      const revertDate = input.value_date ?? today;
+      const valueDate = columnToDate(record.valueDate!);
+      if (revertDate < valueDate) throw invalidField('value_date', `must not be before the record's value date (${valueDate})`);
+      if (revertDate > today) throw invalidField('value_date', `must not be after today (${today})`);
+      const account = await new AccountsRepository(this.db, by.companyId).findById(record.accountId!);
+      if (account?.status === 'closed') throw new DomainError('STATE_CONFLICT', `The account of record ${record.refId} is closed; reverting would reopen its dues.`, { account: ['closed'] });
+      const outcome = await this.replayer.run(by, { kind: 'revert', record });
+      const reverted = await repo.update(id, {
+        status: 'reverted', remainingPaise: 0n, revertedAt: new Date(), revertValueDate: dateToColumn(revertDate), revertReason: input.reason,
+      });
+      await writeAudit(this.db, {
+        companyId: by.companyId, entityType: 'record', entityId: id, action: 'reverted', actor: by.actor,
+        data: { reason: input.reason, value_date: revertDate, reversed: outcome.ownReversed, excess_paise: record.remainingPaise, resplit: outcome.resplit, rows_reversed_in_replay: outcome.reversed - outcome.ownReversed },
+      });
+      return reverted;
+    });
+  }
+
+  private assertRevertible(record: LmsRecord): void {
+    if (record.status !== 'processed') {
+      throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is ${record.status}; only a processed record can be reverted.`, { status: [record.status] });
+    }
+    if (record.reservedPaise > 0n) {
+      throw new DomainError('STATE_CONFLICT', `Record ${record.refId} has ${record.reservedPaise} paise of excess reserved for a refund in flight; cancel the refund first.`, { reserved_amount: ['refund in flight'] });
+    }
+    if (record.refundedPaise > 0n) {
+      // Money already paid back out of a payment that never arrived: recovering it is an operator's call.
+      throw new DomainError('STATE_CONFLICT', `Record ${record.refId} had ${record.refundedPaise} paise of excess refunded; recover the refund before reverting.`, { refunded_amount: ['excess refunded'] });
+    }
+  }
+
+  /**
+   * Replays a processed record and every processed record of its account after it, as they are.
+   * With the account in the state the (value date, creation) order implies this changes nothing;
+   * it exists for operations (and tests) to re-derive the splits after a correction.
+   */
+  replayFrom(by: Actor, id: string): Promise<{ reversed: number; created: number; resplit: string[] }> {
+    return this.locked(by, id, async (record) => {
+      if (record.status !== 'processed') throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is ${record.status}; a replay starts at a processed record.`, { status: [record.status] });
+      const outcome = await this.replayer.run(by, { kind: 'replay', record });
+      return { reversed: outcome.reversed, created: outcome.created, resplit: outcome.resplit };
+    });
   }
 
   /** Request Approval: a pending record waits for a checker before it can allocate. */
