@@ -121,6 +121,21 @@ describe('Restructure', () => {
     // new installment, due 1 May (quarterly), whose own interest is 3% of 1,00,000.
     expect(created[0]).toMatchObject({ installment_number: 1, due_date: businessDateToEpoch('2024-05-01'), components: { NI: { due: 4000 }, PI: { due: 10 } } });
     expect(created.reduce((s: number, d: { components: { P: { due: number } } }) => s + Math.round(d.components.P.due * 100), 0)).toBe(100000_00);
+    // A reset would go back to the account's params and drop the arrears on the first installment.
+    const { account } = { account: (await ctx.db.prisma.loan.findUnique({ where: { id: loanId } }))!.accountId };
+    const reset = await ctx.http().post(`/v1/lms/accounts/${account}/reset_rps/`).set('Authorization', tenant.bearer('maker')).send({ loan: loanId });
+    expect(reset.status).toBe(409);
+    expect(reset.body.errors).toHaveProperty('loan');
+  });
+
+  it('a fee whose demand a restructure moved cannot be deleted', async () => {
+    const { loanId } = await activeLoan();
+    const [fee] = await ctx.app.services.fees.createMany(by(), [{ loan: loanId, fee_type: 'other', amount: 500_00n, gst_rate: '0', due_date: '2024-01-20' }]);
+    const res = await post({ loan: loanId, from_date: '2024-02-01', emi_count: 6, overdue_treatment: 'capitalise' });
+    expect(res.status).toBe(201);
+    const del = await ctx.http().delete(`/v1/lms/fees/${fee!.id}/`).set('Authorization', tenant.bearer('maker'));
+    expect(del.status).toBe(409);
+    expect(del.body.detail).toContain('no longer live');
   });
 
   it('a second restructure builds on the first; it may not start before it', async () => {

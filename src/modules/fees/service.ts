@@ -130,6 +130,10 @@ export class FeesService {
       if (demand && demand.feePaidPaise + demand.feeWaivedPaise > 0n) {
         throw new DomainError('STATE_CONFLICT', 'This fee has payments or waivers against it and cannot be deleted.');
       }
+      // A restructure may have moved the fee's amount into principal or an arrears demand.
+      if (!demand || demand.status === 'cancelled') {
+        throw new DomainError('STATE_CONFLICT', 'This fee\'s demand is no longer live (a restructure moved it); it cannot be deleted.');
+      }
       await this.db.client.demand.updateMany({ where: { companyId: by.companyId, id: fee.demandId }, data: { status: 'cancelled' } });
       await this.db.client.fee.updateMany({ where: { companyId: by.companyId, id }, data: { status: 'deleted', deletedAt: new Date() } });
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'fee', entityId: id, action: 'deleted', actor: by.actor });

@@ -242,7 +242,15 @@ export class LoansService {
       });
       if (loanId && loans.length === 0) throw new DomainError('NOT_FOUND', 'Loan not found on this account.', { loan: ['not found'] });
       const reset: Loan[] = [];
+      const restructured = new Set((await this.db.client.restructure.findMany({
+        where: { companyId: by.companyId, loanId: { in: loans.map((l) => l.id) } }, select: { loanId: true },
+      })).map((r) => r.loanId));
       for (const loan of loans) {
+        // A restructured loan's terms are its restructure's, not the account's params, and its first
+        // new installment may carry arrears that a reset would drop: restructure it again instead.
+        if (restructured.has(loan.id)) {
+          throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} was restructured; restructure it again instead of resetting it.`, { loan: ['loan was restructured'] });
+        }
         if (!['active', 'overdue', 'npa'].includes(loan.status) || !loan.disbursementDate) {
           throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; only a disbursed, open loan can be reset.`, { loan: [`loan is ${loan.status}`] });
         }
