@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/domain/ids.js';
 import { signCallback } from '../../src/modules/payouts/callbacks.js';
+import { addDays, addMonths } from '../../src/domain/dates.js';
+import { days360 } from '../../src/domain/interest.js';
+import { businessDateToEpoch, istDateOf } from '../../src/domain/time.js';
 import { buildTestApp, createTenant, type Tenant, type TestContext } from '../helpers/app.js';
 import { accountWithParams } from '../helpers/factories.js';
 
@@ -279,7 +282,12 @@ describe('Request Tranche', () => {
   it('EMI loan: a second tranche re-derives the schedule with interest on the tranche from its own date', async () => {
     const { account, loan, payout } = await disbursed(100000, { sanctioned_amount: 150000 });
     expect(loan).toMatchObject({ sanctioned_amount: 150000, principal_amount: 100000 });
-    await put(`/v1/lms/payouts/${payout.id}/process/`, { status: 'processed', utr: 'T1', bank_date: '2024-01-01' });
+    // Disbursed 15 days ago (on a day of the month the 30/360 count treats plainly), the tranche today:
+    // a tranche is taken only while the loan has installments after it.
+    const today = istDateOf(new Date());
+    let start = addDays(today, -15);
+    if (Number(start.slice(8)) > 28) start = addDays(start, -3);
+    await put(`/v1/lms/payouts/${payout.id}/process/`, { status: 'processed', utr: 'T1', bank_date: start });
 
     const over = await post('/v1/lms/payouts/add_tranche/', { loan_id: loan.id, amount: 50000.01 });
     expect(over.status).toBe(409);
@@ -292,18 +300,19 @@ describe('Request Tranche', () => {
     expect((await post('/v1/lms/payouts/add_tranche/', { loan_id: loan.id, amount: 1 })).status).toBe(409);
     await noDrift(account.id);
 
-    await put(`/v1/lms/payouts/${res.body.id}/process/`, { status: 'processed', utr: 'T2', bank_date: '2024-01-16' });
+    await put(`/v1/lms/payouts/${res.body.id}/process/`, { status: 'processed', utr: 'T2', bank_date: today });
     const after = (await get(`/v1/lms/loans/${loan.id}/`)).body;
     expect(after).toMatchObject({ principal_amount: 150000, disbursed_amount: 150000, schedule_version: 2 });
     const emis = (await get(`/v1/lms/emis/?loan=${loan.id}&page_size=100`)).body.results.filter((d: { status: string }) => d.status !== 'cancelled');
     expect(emis).toHaveLength(12);
     const principal = emis.reduce((s: number, d: { components: { P: { due: number } } }) => s + Math.round(d.components.P.due * 100), 0);
     expect(principal).toBe(15000000);
-    // 30/360 at 12%: 1,00,000 for the whole first month (1,000) plus 50,000 from 16 Jan to 1 Feb
-    // (15 days: 50,000 x 12% x 15/360 = 250) = 1,250.
     const first = emis.find((d: { installment_number: number }) => d.installment_number === 1);
-    expect(first.components.NI.due).toBe(1250);
-    expect(first.due_date).toBe(1706812199.999999); // 2024-02-01
+    // The hand-checked case (1 Jan + 16 Jan: 1,000 + 250) is in test/unit/tranche.test.ts; here the
+    // same rule on today's dates: 1% of 1,00,000 for the month plus 50,000 x 12% from today to the due date.
+    const owedDays = days360(today, addMonths(start, 1));
+    expect(Math.round(first.components.NI.due * 100)).toBe(1000_00 + Math.round((50000_00 * 12 * owedDays) / 36000));
+    expect(first.due_date).toBe(businessDateToEpoch(addMonths(start, 1)));
     expect(await line(account.id)).toMatchObject({ used_amount: 150000, blocked_amount: 0 });
     await noDrift(account.id);
   });
@@ -314,12 +323,13 @@ describe('Request Tranche', () => {
       roi_value: [{ days: '15', value: 18 }, { days: '30', value: 24 }, { days: -1, value: 36 }],
     });
     const created = await post(`/v1/lms/accounts/${account.id}/initiate_disbursement/`, { amount: 100000, sanctioned_amount: 200000 });
-    await put(`/v1/lms/payouts/${created.body.payout.id}/process/`, { status: 'processed', utr: 'B1', bank_date: '2024-01-01' });
+    const today = istDateOf(new Date());
+    await put(`/v1/lms/payouts/${created.body.payout.id}/process/`, { status: 'processed', utr: 'B1', bank_date: addDays(today, -20) });
     const t = await post('/v1/lms/payouts/add_tranche/', { loan_id: created.body.id, amount: 100000 });
-    await put(`/v1/lms/payouts/${t.body.id}/process/`, { status: 'processed', utr: 'B2', bank_date: '2024-01-21' });
+    await put(`/v1/lms/payouts/${t.body.id}/process/`, { status: 'processed', utr: 'B2', bank_date: today });
     const [maturity] = (await get(`/v1/lms/emis/?loan=${created.body.id}`)).body.results;
-    // First tranche: 40 days (1 Jan - 9 Feb) = 100000 x (18% x 15 + 24% x 15 + 36% x 10)/360 = 750 + 1000 + 1000 = 2,750.
-    // Second: 21 Jan - 9 Feb = 20 days = 100000 x (18% x 15 + 24% x 5)/360 = 750 + 333.33 = 1,083.33.
+    // First tranche: 40 days (day 1 - day 40) = 100000 x (18% x 15 + 24% x 15 + 36% x 10)/360 = 750 + 1000 + 1000 = 2,750.
+    // Second, paid out on day 21: days 21-40 = 20 days = 100000 x (18% x 15 + 24% x 5)/360 = 750 + 333.33 = 1,083.33.
     expect(maturity.components.P.due).toBe(200000);
     expect(maturity.components.NI.due).toBe(3833.33);
   });
@@ -338,7 +348,7 @@ describe('Request Tranche', () => {
 
   it('replays an idempotent tranche request instead of paying twice', async () => {
     const { loan, payout } = await disbursed(1000, { sanctioned_amount: 3000 });
-    await put(`/v1/lms/payouts/${payout.id}/process/`, { status: 'processed', utr: 'I1', bank_date: '2024-01-01' });
+    await put(`/v1/lms/payouts/${payout.id}/process/`, { status: 'processed', utr: 'I1', bank_date: istDateOf(new Date()) });
     const key = `tranche-${newId()}`;
     const send = () => ctx.http().post('/v1/lms/payouts/add_tranche/').set(as('maker')).set('Idempotency-Key', key).send({ loan_id: loan.id, amount: 1000 });
     const a = await send();

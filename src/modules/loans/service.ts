@@ -133,6 +133,7 @@ export class LoansService {
         const p = open[0]!;
         throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} already has payout ${p.refId} (${p.status})${p.status === 'failed' ? ': retry it or cancel it first' : ''}.`, { loan: [`has payout ${p.refId}`] });
       }
+      await this.assertCanDraw(by, loan.accountId);
       await this.blockLine(by, loan.accountId, loan.lineType, loan.principalPaise);
       return this.payouts.create(by, {
         type: 'disbursement', accountId: loan.accountId, loanId, topupId: loan.topupId, amountPaise: loan.netDisbursalPaise,
@@ -169,9 +170,16 @@ export class LoansService {
     await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan', entityId: loanId, action: 'limit_released', actor: by.actor, data: { reason, amount_paise: loan.principalPaise } });
   }
 
+  /** Money may leave only for an active account: a frozen or closed one draws nothing, retries included. */
+  private async assertCanDraw(by: Actor, accountId: string): Promise<void> {
+    const account = (await new AccountsRepository(this.db, by.companyId).findById(accountId))!;
+    if (account.status !== 'active') throw new DomainError('STATE_CONFLICT', `The account is ${account.status}; only an active account can draw.`, { account: [`account is ${account.status}`] });
+  }
+
   private async reblock(by: Actor, loanId: string): Promise<void> {
     const loan = (await this.repo(by.companyId).findById(loanId))!;
     if (loan.status !== 'pending_disbursement') throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; its payout cannot be retried.`);
+    await this.assertCanDraw(by, loan.accountId);
     await this.blockLine(by, loan.accountId, loan.lineType, loan.principalPaise);
   }
 

@@ -7,9 +7,9 @@ import { newId } from '../../domain/ids.js';
 import { consumeBlocked } from '../../domain/limits.js';
 import { loanKindOf, TermsError } from '../../domain/loan-terms.js';
 import { planTranche } from '../../domain/tranche.js';
-import type { BusinessDate } from '../../domain/time.js';
+import { istDateOf, type BusinessDate } from '../../domain/time.js';
 import { DomainError, notFound } from '../../errors.js';
-import type { Payout, Tranche } from '../../generated/prisma/client.js';
+import type { Loan, Payout, Tranche } from '../../generated/prisma/client.js';
 import { columnToDate, dateToColumn } from '../../http/wire.js';
 import { AccountsRepository } from '../accounts/service.js';
 import { writeAudit } from '../audit/audit.js';
@@ -33,7 +33,9 @@ export class TranchesService {
       failed: (payout, by) => this.released(by, payout, 'failed'),
       retrying: async (payout, by) => {
         const tranche = await this.trancheOf(by, payout);
-        await this.loans.blockLine(by, payout.accountId, (await this.loanOf(by, tranche.loanId)).lineType, tranche.amountPaise);
+        // A retry is a new request to move money: the loan must still be able to take it.
+        const loan = await this.assertCanTake(by, tranche.loanId, tranche.amountPaise, tranche.id);
+        await this.loans.blockLine(by, payout.accountId, loan.lineType, tranche.amountPaise);
         await this.db.client.tranche.updateMany({ where: { companyId: by.companyId, id: tranche.id }, data: { status: 'requested' } });
       },
       cancelled: (payout, by, from) => (from === 'requested' ? this.released(by, payout, 'cancelled') : this.setStatus(by, payout, 'cancelled')),
@@ -55,15 +57,7 @@ export class TranchesService {
       const found = await repo.findById(loanId);
       if (!found) throw notFound('Loan');
       await new AccountsRepository(this.db, by.companyId).lockForUpdate(found.accountId);
-      const loan = (await repo.findById(loanId))!;
-      if (loan.status !== 'active') throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; only an active loan takes a tranche.`, { loan_id: [`loan is ${loan.status}`] });
-      const terms = paramsFromJson(loan.terms);
-      if (loanKindOf(terms) === 'flat') throw new DomainError('STATE_CONFLICT', 'A flat-rate loan takes no further tranches.', { loan_id: ['flat-rate loans are single-tranche'] });
-      const inFlight = await this.db.client.tranche.aggregate({ where: { companyId: by.companyId, loanId, status: 'requested' }, _sum: { amountPaise: true } });
-      const room = loan.sanctionedPaise - loan.principalPaise - (inFlight._sum.amountPaise ?? 0n);
-      if (amount > room) {
-        throw new DomainError('STATE_CONFLICT', `amount: the loan can disburse at most ${room} paise more within its sanctioned amount`, { amount: [`exceeds the undisbursed sanctioned amount (${room} paise)`] });
-      }
+      const loan = await this.assertCanTake(by, loanId, amount, null);
       await this.loans.blockLine(by, loan.accountId, loan.lineType, amount);
       const number = (await this.db.client.tranche.count({ where: { companyId: by.companyId, loanId } })) + 2; // the first disbursement is tranche 1
       const tranche = await this.db.client.tranche.create({ data: { id: newId(), companyId: by.companyId, loanId, number, amountPaise: amount, status: 'requested', createdBy: by.actor } });
@@ -71,6 +65,43 @@ export class TranchesService {
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'loan', entityId: loanId, action: 'tranche_requested', actor: by.actor, data: { tranche: tranche.id, number, amount_paise: amount, payout: payout.id } });
       return payout;
     });
+  }
+
+  /**
+   * What a tranche of `amount` needs, checked under the account lock at request and at retry: an
+   * active account and loan, a kind that takes tranches, room within the sanctioned amount (other
+   * tranches in flight counted, `excluding` this one), and a schedule that can still absorb it
+   * today (a bullet loan not yet matured or paid into; an EMI loan with installments left).
+   */
+  private async assertCanTake(by: Actor, loanId: string, amount: bigint, excluding: string | null): Promise<Loan> {
+    const loan = await this.loanOf(by, loanId);
+    const account = (await new AccountsRepository(this.db, by.companyId).findById(loan.accountId))!;
+    if (account.status !== 'active') throw new DomainError('STATE_CONFLICT', `The account is ${account.status}; only an active account can draw.`, { loan_id: [`account is ${account.status}`] });
+    if (loan.status !== 'active') throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; only an active loan takes a tranche.`, { loan_id: [`loan is ${loan.status}`] });
+    const terms = paramsFromJson(loan.terms);
+    if (loanKindOf(terms) === 'flat') throw new DomainError('STATE_CONFLICT', 'A flat-rate loan takes no further tranches.', { loan_id: ['flat-rate loans are single-tranche'] });
+    const inFlight = await this.db.client.tranche.aggregate({
+      where: { companyId: by.companyId, loanId, status: 'requested', ...(excluding ? { id: { not: excluding } } : {}) }, _sum: { amountPaise: true },
+    });
+    const room = loan.sanctionedPaise - loan.principalPaise - (inFlight._sum.amountPaise ?? 0n);
+    if (amount > room) {
+      throw new DomainError('STATE_CONFLICT', `amount: the loan can disburse at most ${room} paise more within its sanctioned amount`, { amount: [`exceeds the undisbursed sanctioned amount (${room} paise)`] });
+    }
+    try {
+      planTranche(terms, columnToDate(loan.disbursementDate!), await this.trancheDemands(by, loan.id), amount, istDateOf(new Date()));
+    } catch (error) {
+      if (error instanceof TermsError) throw new DomainError('STATE_CONFLICT', `The loan cannot take a tranche: ${error.message}`, { loan_id: [error.message] });
+      throw error;
+    }
+    return loan;
+  }
+
+  private async trancheDemands(by: Actor, loanId: string) {
+    const demands = (await new LoansRepository(this.db, by.companyId).demandsOf(loanId)).filter((d) => d.status !== 'cancelled');
+    return demands.map((d) => ({
+      id: d.id, kind: d.kind as 'emi' | 'fee', installmentNumber: d.installmentNumber, dueDate: columnToDate(d.dueDate), pDue: d.pDuePaise,
+      touched: d.pPaidPaise + d.niPaidPaise + d.oiPaidPaise + d.piPaidPaise + d.feePaidPaise + d.pWaivedPaise + d.niWaivedPaise + d.oiWaivedPaise + d.piWaivedPaise + d.feeWaivedPaise > 0n,
+    }));
   }
 
   private async setStatus(by: Actor, payout: Payout, status: string): Promise<void> {
@@ -88,13 +119,9 @@ export class TranchesService {
     const tranche = await this.trancheOf(by, payout);
     const repo = new LoansRepository(this.db, by.companyId);
     const loan = await this.loanOf(by, tranche.loanId);
-    const demands = (await repo.demandsOf(loan.id)).filter((d) => d.status !== 'cancelled');
     let plan;
     try {
-      plan = planTranche(paramsFromJson(loan.terms), columnToDate(loan.disbursementDate!), demands.map((d) => ({
-        id: d.id, kind: d.kind as 'emi' | 'fee', installmentNumber: d.installmentNumber, dueDate: columnToDate(d.dueDate), pDue: d.pDuePaise,
-        touched: d.pPaidPaise + d.niPaidPaise + d.oiPaidPaise + d.piPaidPaise + d.feePaidPaise + d.pWaivedPaise + d.niWaivedPaise + d.oiWaivedPaise + d.piWaivedPaise + d.feeWaivedPaise > 0n,
-      })), tranche.amountPaise, bankDate);
+      plan = planTranche(paramsFromJson(loan.terms), columnToDate(loan.disbursementDate!), await this.trancheDemands(by, loan.id), tranche.amountPaise, bankDate);
     } catch (error) {
       // The bank has paid: the money is out whatever the schedule says, so this cannot be refused
       // here. A loan that cannot take it (matured meanwhile) is a state the operator must see.

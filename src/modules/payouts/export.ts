@@ -12,6 +12,8 @@ import type { Actor } from '../users/service.js';
 import { bankReferenceOf, type PayoutsService } from './service.js';
 
 export const EXPORT_MAX = 1000;
+/** How many payouts left out for want of a beneficiary the response names (a header must stay small). */
+const SKIPPED_SHOWN = 20;
 
 export interface ExportRequest {
   ids?: string[];
@@ -38,11 +40,10 @@ export class PayoutExporter {
       const exported: Payout[] = [];
       const skipped: ExportResult['skipped'] = [];
       const now = new Date();
+      for (const p of await repo.withoutBeneficiary(request.ids, request.include_downloaded ?? false, SKIPPED_SHOWN)) {
+        skipped.push({ id: p.id, ref_id: p.refId, reason: 'no beneficiary bank account (credit_bank)' });
+      }
       for (const payout of selected) {
-        if (!payout.creditAccountNo || !payout.creditIfsc) {
-          skipped.push({ id: payout.id, ref_id: payout.refId, reason: 'no beneficiary bank account (credit_bank)' });
-          continue;
-        }
         const processing = payout.status === 'requested' ? await this.payouts.toProcessing(by, payout, repo) : payout;
         const attempt = (await repo.currentAttempt(processing))!;
         await repo.updateAttempt(attempt.id, { exportedAt: now });
@@ -53,7 +54,8 @@ export class PayoutExporter {
         p.refId, bankReferenceOf(p, p.attempt), today, paiseToRupees(p.amountPaise).toFixed(2), p.creditAccountName ?? '', p.creditAccountNo, p.creditIfsc,
         p.payoutTo, p.type, `${p.type} ${p.refId}`.slice(0, 30),
       ]);
-      const csv = stringify(rows, { header: true, columns: COLUMNS });
+      // Names come from users: a leading = + - @ would run as a formula in a spreadsheet.
+      const csv = stringify(rows, { header: true, columns: COLUMNS, escape_formulas: true });
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'company', entityId: by.companyId, action: 'payouts_exported', actor: by.actor, data: { count: exported.length, ids: exported.map((p) => p.id) } });
       return { csv, exported, skipped };
     });

@@ -66,8 +66,10 @@ export class PayoutsRepository extends TenantRepository {
   /** Payouts to export, oldest first, locked so two exports never take the same payout. */
   async lockExportable(ids: string[] | undefined, includeDownloaded: boolean, limit: number): Promise<Payout[]> {
     const statuses = includeDownloaded ? ['requested', 'processing'] : ['requested'];
+    // Only payouts with a beneficiary can go to the bank: the rest never block the queue.
     const where = this.scoped<Prisma.PayoutWhereInput>({
       status: { in: statuses }, ...(ids ? { id: { in: ids } } : {}), ...(includeDownloaded ? {} : { isDownloaded: false }),
+      creditAccountNo: { not: null }, creditIfsc: { not: null },
     });
     const candidates = await this.client.payout.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: limit, select: { id: true } });
     if (candidates.length === 0) return [];
@@ -75,6 +77,17 @@ export class PayoutsRepository extends TenantRepository {
     await this.client.$queryRaw`SELECT id FROM payouts WHERE company_id = ${this.companyId}::uuid AND id = ANY(${list}::uuid[]) ORDER BY id FOR UPDATE`;
     // Re-read under the lock: a concurrent export may have taken some of them meanwhile.
     return this.client.payout.findMany({ where: { ...where, id: { in: list } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  /** Exportable but for a missing beneficiary bank account (reported, not exported), oldest first. */
+  withoutBeneficiary(ids: string[] | undefined, includeDownloaded: boolean, limit: number) {
+    return this.client.payout.findMany({
+      where: this.scoped<Prisma.PayoutWhereInput>({
+        status: { in: includeDownloaded ? ['requested', 'processing'] : ['requested'] }, ...(ids ? { id: { in: ids } } : {}),
+        ...(includeDownloaded ? {} : { isDownloaded: false }), OR: [{ creditAccountNo: null }, { creditIfsc: null }],
+      }),
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: limit, select: { id: true, refId: true },
+    });
   }
 
   createCallback(data: Omit<Prisma.PayoutCallbackUncheckedCreateInput, 'companyId'>): Promise<PayoutCallback> {

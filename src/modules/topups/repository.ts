@@ -53,6 +53,9 @@ export class TopupsRepository extends TenantRepository {
     if (t.invoiceNumber) same.push({ accountId: t.accountId, anchorId: t.anchorId, invoiceNumber: t.invoiceNumber });
     if (t.irn) same.push({ irn: t.irn });
     if (same.length === 0) return [];
+    // The IRN is unique across the company's accounts, but only this topup's account is locked:
+    // a transaction-scoped advisory lock on the IRN makes two accounts' checks take turns.
+    if (t.irn) await this.client.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`${this.companyId}:irn:${t.irn}`}))::text`;
     const rows = await this.client.topup.findMany({
       where: this.scoped({ id: { not: t.id }, status: { notIn: DEAD_STATUSES }, OR: same }), select: { refId: true }, orderBy: { refId: 'asc' }, take: 10,
     });

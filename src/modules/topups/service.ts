@@ -99,16 +99,28 @@ export class TopupsService {
     // Runs after the loans module's handlers (registered first), in the payout's transaction.
     payouts.onOutcome('disbursement', {
       // Create Payout after a cancelled payout: the topup is paying out again.
-      created: (payout, by) => this.onPayout(payout, by, 'payout_initiated', ['failed'], 'payout_created'),
+      created: async (payout, by) => { await this.assertStillUnfinanced(payout, by); await this.onPayout(payout, by, 'payout_initiated', ['failed'], 'payout_created'); },
       processed: (payout, by) => this.onPayout(payout, by, 'disbursed', ['payout_initiated', 'failed'], 'disbursed'),
       failed: (payout, by) => this.onPayout(payout, by, 'failed', ['payout_initiated'], 'payout_failed'),
-      retrying: (payout, by) => this.onPayout(payout, by, 'payout_initiated', ['failed'], 'payout_retried'),
+      retrying: async (payout, by) => { await this.assertStillUnfinanced(payout, by); await this.onPayout(payout, by, 'payout_initiated', ['failed'], 'payout_retried'); },
       cancelled: (payout, by, from) => this.onPayout(payout, by, 'failed', ['payout_initiated', 'failed'], 'payout_cancelled', { from }),
     });
   }
 
   private repo(companyId: string) {
     return this.engine.repo(companyId);
+  }
+
+  /**
+   * Paying a topup again (Retry Failed Payout, Reinitiate Payout, Create Payout after a cancel) is a
+   * new drawdown on its invoice: refused if another live topup has financed that invoice meanwhile.
+   */
+  private async assertStillUnfinanced(payout: Payout, by: Actor): Promise<void> {
+    if (!payout.topupId) return;
+    const topup = await this.repo(by.companyId).findById(payout.topupId);
+    if (!topup || !['failed'].includes(topup.status)) return;
+    const duplicates = await this.repo(by.companyId).duplicatesOf(topup);
+    if (duplicates.length > 0) throw new DomainError('STATE_CONFLICT', `The invoice is now financed by ${duplicates.join(', ')}.`, { invoice_number: ['financed by another topup'] });
   }
 
   private async onPayout(payout: Payout, by: Actor, to: string, from: string[], action: string, data: Record<string, unknown> = {}): Promise<void> {
@@ -175,11 +187,24 @@ export class TopupsService {
     });
   }
 
+  /**
+   * A checker approved the topup's group with its amount, beneficiary and dates as they were: a
+   * change would pay out something nobody approved. Unschedule it and create a new topup instead.
+   */
+  private async assertNotApprovedInGroup(by: Actor, topup: Topup, action: string): Promise<void> {
+    if (!topup.topupGroupId) return;
+    const group = await this.db.client.topupGroup.findFirst({ where: { companyId: by.companyId, id: topup.topupGroupId } });
+    if (group?.status === 'approved') {
+      throw new DomainError('STATE_CONFLICT', `Topup ${topup.refId} was approved with group ${group.refId}; it cannot be ${action} (unschedule it and create a new topup).`, { topup_group: ['group approved'] });
+    }
+  }
+
   /** Update Topup: only before payout; the topup is checked again and placed anew. */
   update(by: Actor, id: string, patch: TopupFields): Promise<Topup> {
     return this.db.transaction(async () => {
       const topup = await this.engine.lockTopup(by.companyId, id);
       if (!EDITABLE_STATUSES.includes(topup.status)) throw notEditable(topup, 'updated');
+      await this.assertNotApprovedInGroup(by, topup, 'updated');
       await this.checkInput(by, topup.accountId, patch, topup.topupGroupId);
       const updated = await this.repo(by.companyId).update(id, columnsOf(patch));
       await this.engine.audit(by, updated, 'updated', { fields: Object.keys(patch) });
@@ -205,6 +230,7 @@ export class TopupsService {
     return this.db.transaction(async () => {
       const topup = await this.engine.lockTopup(by.companyId, id);
       if (!EDITABLE_STATUSES.includes(topup.status)) throw notEditable(topup, 'given an invoice');
+      await this.assertNotApprovedInGroup(by, topup, 'given an invoice');
       const parsed = parseEInvoice(body);
       if ('errors' in parsed) throw validationFailed(parsed.errors);
       const { invoice } = parsed;
@@ -243,10 +269,7 @@ export class TopupsService {
       if (payout.status !== 'failed') {
         throw new DomainError('STATE_CONFLICT', `Payout ${payout.refId} is ${payout.status}; only a failed payout can be retried${payout.status === 'cancelled' ? ' (create a new payout for the loan instead)' : ''}.`, { payout: [`is ${payout.status}`] });
       }
-      const account = (await new AccountsRepository(this.db, by.companyId).findById(topup.accountId))!;
-      if (account.status !== 'active') throw new DomainError('STATE_CONFLICT', `The account is ${account.status}; only an active account can draw.`, { account: [`is ${account.status}`] });
-      const duplicates = await this.repo(by.companyId).duplicatesOf(topup);
-      if (duplicates.length > 0) throw new DomainError('STATE_CONFLICT', `The invoice is now financed by ${duplicates.join(', ')}.`, { invoice_number: ['financed by another topup'] });
+      // The retry's handlers check the account and that no other topup financed the invoice meanwhile.
       await this.payouts.retry(by, payout.id);
       const updated = (await this.repo(by.companyId).findById(id))!;
       await this.engine.audit(by, updated, 'payout_reinitiated', { payout: payout.id });
