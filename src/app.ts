@@ -2,8 +2,10 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { findUnstorable } from './http/wire.js';
 import authPlugin from './plugins/auth.js';
 import errorsPlugin from './plugins/errors.js';
 import idempotencyPlugin from './plugins/idempotency.js';
@@ -84,7 +86,15 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     },
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  // Every request part, after its own schema: text the database cannot store (NUL, unpaired
+  // surrogates) and absurdly deep JSON are a 400 naming the field, not a database error.
+  app.setValidatorCompiler<z.ZodType>((route) => validatorCompiler({
+    ...route,
+    schema: route.schema.superRefine((value, ctx) => {
+      const found = findUnstorable(value);
+      if (found) ctx.addIssue({ code: 'custom', message: found.message, path: found.path });
+    }),
+  }));
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body is a 415 like any other type we do not read.
   app.removeContentTypeParser('text/plain');

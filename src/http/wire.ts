@@ -111,3 +111,29 @@ export const businessDateOutput = z.number().meta({ description: 'Business date:
 export const columnToDate = (date: Date): string => date.toISOString().slice(0, 10);
 export const dateColumnToWire = (date: Date | null): number | null => (date ? businessDateToEpoch(columnToDate(date)) : null);
 export const dateToColumn = (date: string): Date => new Date(`${date}T00:00:00Z`);
+
+/** JSON nested deeper than this is refused: no legitimate body comes near it, and recursion over it overflows the stack. */
+export const MAX_JSON_DEPTH = 32;
+/** A NUL (PostgreSQL text and jsonb cannot hold it) or an unpaired surrogate (not valid UTF-8). */
+const UNSTORABLE_TEXT = /\u0000|\p{Cs}/u;
+
+/**
+ * The first place in a parsed request part that the database cannot store or that is nested
+ * too deep (walked without recursion, so that depth itself cannot overflow the stack), or null.
+ */
+export function findUnstorable(value: unknown): { path: (string | number)[]; message: string } | null {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: current, path } = stack.pop()!;
+    if (typeof current === 'string') {
+      if (UNSTORABLE_TEXT.test(current)) return { path, message: 'must not contain NUL characters or unpaired surrogates' };
+    } else if (current !== null && typeof current === 'object' && (Array.isArray(current) || Object.getPrototypeOf(current) === Object.prototype || Object.getPrototypeOf(current) === null)) {
+      if (path.length >= MAX_JSON_DEPTH) return { path: path.slice(0, 1), message: `must not be nested more than ${MAX_JSON_DEPTH} levels deep` };
+      for (const [key, item] of Object.entries(current)) {
+        if (UNSTORABLE_TEXT.test(key)) return { path, message: 'must not have a key with NUL characters or unpaired surrogates' };
+        stack.push({ value: item, path: [...path, Array.isArray(current) ? Number(key) : key] });
+      }
+    }
+  }
+  return null;
+}

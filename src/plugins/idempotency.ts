@@ -7,7 +7,8 @@ import fp from 'fastify-plugin';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Database } from '../db/database.js';
-import { DomainError } from '../errors.js';
+import { DomainError, validationFailed } from '../errors.js';
+import { MAX_JSON_DEPTH } from '../http/wire.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,12 +24,14 @@ const METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /** JSON with object keys sorted, so that the same body in another key order hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+function canonicalJson(value: unknown, depth = 1): string {
+  // Runs before validation: a body nested deep enough to overflow the stack is the client's 400.
+  if (value && typeof value === 'object' && depth > MAX_JSON_DEPTH) throw validationFailed({ body: [`must not be nested more than ${MAX_JSON_DEPTH} levels deep`] });
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.keys(value as object)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key], depth + 1)}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

@@ -138,3 +138,44 @@ describe('bank export', () => {
     expect(result.skipped.map((s) => s.id)).toEqual([bare.body.payout.id]);
   });
 });
+
+describe('payout callbacks and outcomes', () => {
+  async function signedCallback(body: object | string) {
+    const secret = (await post('/v1/lms/company/payout_callback_secret/', {}, 'admin')).body.secret as string;
+    const raw = typeof body === 'string' ? body : JSON.stringify(body);
+    const { signCallback } = await import('../../src/modules/payouts/callbacks.js');
+    return ctx.http().post('/v1/lms/payouts/callback/').set('content-type', 'application/json')
+      .set('x-lms-company', tenant.companyId).set('x-lms-signature', signCallback(secret, raw)).send(raw);
+  }
+
+  it('a success the loan refuses is kept as unmatched with the reason, and nothing of it applies', async () => {
+    const account = await accountWithParams(ctx, tenant.companyId, BULLET);
+    const res = await post(`/v1/lms/accounts/${account.id}/initiate_disbursement/`, { amount: 1000, credit_bank: BANK });
+    // Make the pending loan unschedulable: the terms lose their tenure.
+    const loan = await ctx.db.prisma.loan.findUniqueOrThrow({ where: { id: res.body.id } });
+    await ctx.db.prisma.loan.update({ where: { id: loan.id }, data: { terms: { ...(loan.terms as object), tenure_value: 0 } } });
+    const cb = await signedCallback({ reference: res.body.payout.bank_reference, status: 'processed', utr: 'REFUSED1' });
+    expect(cb.status).toBe(200);
+    expect(cb.body.outcome).toBe('unmatched');
+    const kept = (await ctx.http().get('/v1/lms/payouts/unmatched/?page_size=100').set('Authorization', tenant.bearer('viewer'))).body.results
+      .find((c: { id: string }) => c.id === cb.body.callback);
+    expect(kept.detail).toMatch(/^refused: /);
+    expect((await ctx.http().get(`/v1/lms/payouts/${res.body.payout.id}/`).set('Authorization', tenant.bearer('viewer'))).body.status).toBe('requested');
+  });
+
+  it('a body with a byte-order mark is stored as sent; a future or absurd bank date is a 400', async () => {
+    const account = await accountWithParams(ctx, tenant.companyId);
+    const res = await post(`/v1/lms/accounts/${account.id}/initiate_disbursement/`, { amount: 100, credit_bank: BANK });
+    const bom = await signedCallback(`\uFEFF${JSON.stringify({ reference: 'PAY-NONE-1', status: 'failed' })}`);
+    expect(bom.status).toBe(200);
+    expect((await put(`/v1/lms/payouts/${res.body.payout.id}/process/`, { status: 'processed', utr: 'F1', bank_date: addDays(today(), 1) })).body.errors).toHaveProperty('bank_date');
+    expect((await put(`/v1/lms/payouts/${res.body.payout.id}/process/`, { status: 'processed', utr: 'F1', bank_date: '0100-01-01' })).body.errors).toHaveProperty('bank_date');
+    expect((await signedCallback({ reference: res.body.payout.bank_reference, status: 'processed', utr: 'F2', bank_date: '9999-12-31' })).status).toBe(400);
+  });
+
+  it('the unauthenticated callback route refuses an oversized body without holding it', async () => {
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    const res = await ctx.http().post('/v1/lms/payouts/callback/').set('content-type', 'application/json').send(`{"reference":"${big}"}`);
+    expect(res.status).toBe(413);
+  });
+});

@@ -56,7 +56,7 @@ export class PayoutCallbacks {
   async authenticate(companyHeader: unknown, signatureHeader: unknown, rawBody: Buffer): Promise<string> {
     const refuse = () => new DomainError('UNAUTHENTICATED', 'The callback signature is missing or does not match.');
     if (typeof companyHeader !== 'string' || typeof signatureHeader !== 'string') throw refuse();
-    if (!/^[0-9a-f-]{36}$/i.test(companyHeader)) throw refuse();
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(companyHeader)) throw refuse();
     const company = await this.db.client.company.findUnique({ where: { id: companyHeader }, select: { payoutCallbackSecret: true } });
     if (!company?.payoutCallbackSecret) throw refuse();
     if (!sameSignature(signCallback(company.payoutCallbackSecret, rawBody), signatureHeader.trim())) throw refuse();
@@ -87,8 +87,18 @@ export class PayoutCallbacks {
       if (!live) {
         return { callback: await record('unmatched', payout.id, `attempt ${attempt.attempt} is already ${attempt.status}; the callback says ${body.status}`), payout };
       }
-      const updated = await this.apply(by, payout, repo, body);
-      return { callback: await record('applied', payout.id, null), payout: updated };
+      // The owner of the payout's purpose may refuse the outcome (a loan that cannot take it): the
+      // callback is still kept, as unmatched with the reason, and nothing of the outcome applies.
+      await this.db.client.$executeRaw`SAVEPOINT apply_callback`;
+      try {
+        const updated = await this.apply(by, payout, repo, body);
+        await this.db.client.$executeRaw`RELEASE SAVEPOINT apply_callback`;
+        return { callback: await record('applied', payout.id, null), payout: updated };
+      } catch (error) {
+        if (!(error instanceof DomainError) || error.code === 'INVARIANT_VIOLATION') throw error;
+        await this.db.client.$executeRaw`ROLLBACK TO SAVEPOINT apply_callback`;
+        return { callback: await record('unmatched', payout.id, `refused: ${error.message}`), payout: (await repo.findById(payout.id))! };
+      }
     });
   }
 

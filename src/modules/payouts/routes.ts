@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { authOf } from '../../plugins/auth.js';
 import { businessDateInput, dateToColumn, idParams, mapPage, pageOf, pageQuery, rupeesInput, uuid } from '../../http/wire.js';
 import { addDays } from '../../domain/interest.js';
+import { istDateOf } from '../../domain/time.js';
 import { DomainError } from '../../errors.js';
 import { COMPANY_HEADER, SIGNATURE_HEADER } from './callbacks.js';
 import { EXPORT_MAX } from './export.js';
@@ -16,6 +17,8 @@ const tags = ['Payouts'];
 const security = [{ bearer: [] }];
 /** Confirming that money left the bank, or cancelling a payout, is a checker's or an admin's act. */
 const CONFIRM_ROLES = ['admin', 'checker'] as const;
+/** The day the bank moved the money: not in the future (IST), and not absurdly old. */
+const bankDate = businessDateInput.refine((d) => d <= istDateOf(new Date()), 'must not be in the future').refine((d) => d >= '2000-01-01', 'must be from 2000 on');
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const utr = text(40).regex(/^[A-Za-z0-9]+$/, 'must be letters and digits');
 
@@ -28,7 +31,7 @@ declare module 'fastify' {
 
 const ProcessIn = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('processing') }),
-  z.strictObject({ status: z.literal('processed'), utr, bank_date: businessDateInput.optional() }),
+  z.strictObject({ status: z.literal('processed'), utr, bank_date: bankDate.optional() }),
   z.strictObject({ status: z.literal('failed'), failed_remark: text(500), utr: utr.optional() }),
 ], { error: 'status must be one of processing, processed, failed' });
 
@@ -36,7 +39,7 @@ const CallbackIn = z.strictObject({
   reference: text(60).meta({ description: 'The bank reference of the attempt (`<ref_id>-<attempt>`, as in the export file)' }),
   status: z.enum(['processed', 'failed']),
   utr: utr.optional(),
-  bank_date: businessDateInput.optional(),
+  bank_date: bankDate.optional(),
   amount: rupeesInput().optional().meta({ description: 'If sent, must equal the payout amount, else the callback is kept as unmatched' }),
   failed_remark: text(500).optional(),
 });
@@ -181,8 +184,15 @@ export const payoutRoutes: FastifyPluginAsyncZod = async (app) => {
     config: { public: true },
     // Keep the exact bytes: the signature is over the raw body, not over re-serialised JSON.
     preParsing: async (request, _reply, payload) => {
+      // Buffered by hand, so the body limit is enforced here too: this route has no token.
+      const limit = app.initialConfig.bodyLimit ?? 1024 * 1024;
       const chunks: Buffer[] = [];
-      for await (const chunk of payload) chunks.push(chunk as Buffer);
+      let size = 0;
+      for await (const chunk of payload) {
+        size += (chunk as Buffer).length;
+        if (size > limit) throw new DomainError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes.`);
+        chunks.push(chunk as Buffer);
+      }
       request.rawBody = Buffer.concat(chunks);
       return Readable.from([request.rawBody]);
     },
@@ -192,7 +202,7 @@ export const payoutRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   }, async (request) => {
     if (!request.callbackCompany) throw new DomainError('UNAUTHENTICATED', 'The callback signature is missing or does not match.');
-    const { callback, payout } = await app.services.payoutCallbacks.receive(request.callbackCompany, request.body, JSON.parse(request.rawBody!.toString('utf8')));
+    const { callback, payout } = await app.services.payoutCallbacks.receive(request.callbackCompany, request.body, JSON.parse(request.rawBody!.toString('utf8').replace(/^\uFEFF/, '')));
     return { outcome: callback.outcome as 'applied' | 'replay' | 'unmatched', callback: callback.id, payout: payout && payoutToWire(payout) };
   });
 };
