@@ -140,7 +140,7 @@ async function moneyPaths(app: Awaited<ReturnType<typeof buildApp>>, companyId: 
     if (created.statusCode !== 201) return created.statusCode;
     return (await app.inject({
       method: 'PUT', url: `/v1/lms/records/${created.json().id}/mark_processed/`, headers,
-      payload: { utr: `B${i}X${newId().slice(0, 8)}`, settled_at: 1717200000, collection_bank_id: bank.id },
+      payload: { utr: `B${newId().replace(/-/g, '').slice(-16)}`, settled_at: 1717200000, collection_bank_id: bank.id },
     })).statusCode;
   };
   results.push(await measure('POST records/ + mark_processed, 40 accounts', processOn((i) => accounts[i % accounts.length]!)));
