@@ -17,6 +17,8 @@ export interface DemandSnapshot {
   p: bigint; ni: bigint; oi: bigint; pi: bigint; fee: bigint;
   /** Scheduled dues, for the running period's accrual. */
   pDue: bigint; niDue: bigint; niPaid: bigint;
+  /** NI waived on the demand (absent: none). */
+  niWaived?: bigint;
 }
 
 export interface Foreclosure {
@@ -44,7 +46,8 @@ export function foreclosureAmount(terms: StoredParams, disbursementDate: Busines
         principal: running.pDue, disbursementDate, interestStarts: terms.interest_starts, yearDays: terms.days_in_year === 360 ? 360n : 365n,
         slabs: terms.roi_value.map((s) => ({ upToDay: slabBound(s.days), rate: s.value })),
       }, asOf);
-      accruedInterest = owed > running.niPaid ? owed - running.niPaid : 0n;
+      const settled = running.niPaid + (running.niWaived ?? 0n);
+      accruedInterest = owed > settled ? owed - settled : 0n;
     } else if (running.periodStart && asOf >= running.periodStart) {
       // Scheduled opening principal of the running period: its principal and all later principal.
       const opening = future.filter((d) => d.kind === 'emi').reduce((s, d) => s + d.pDue, 0n);
@@ -52,8 +55,12 @@ export function foreclosureAmount(terms: StoredParams, disbursementDate: Busines
       const accrued = kind === 'flat'
         ? prorate(running.niDue, running.periodStart, through, running.dueDate)
         : roundFraction(simpleInterest(opening, terms.roi_value.at(-1)!.value, yearFraction(running.periodStart, through, dayCountOf(terms.days_in_year, terms.days_in_month))));
+      // What the period has accrued to date less what was already paid (or waived) of it: a
+      // second prepayment in the same period pays only the interest accrued since the first.
+      const settled = running.niPaid + (running.niWaived ?? 0n);
+      const unpaid = accrued > settled ? accrued - settled : 0n;
       const cap = running.ni;
-      accruedInterest = accrued < cap ? accrued : cap;
+      accruedInterest = unpaid < cap ? unpaid : cap;
     }
   }
   return { dueNow, futurePrincipal, accruedInterest, futureFees, total: dueNow + futurePrincipal + accruedInterest + futureFees };

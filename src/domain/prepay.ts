@@ -38,3 +38,41 @@ export function bulletInterestWithRepayments(t: BulletAccrualTerms, principal: b
   if (lastDay >= firstDay && outstanding > 0n) total = add(total, slabInterest(outstanding, t.slabs, firstDay, lastDay, t.yearDays));
   return roundDiv(total.num, total.den);
 }
+
+/** One disbursement of a bullet loan's principal: the first is the loan itself, later ones its tranches. */
+export interface PrincipalTranche {
+  date: BusinessDate;
+  amount: bigint;
+}
+
+/**
+ * Interest owed through `until` on a bullet loan drawn in tranches, less principal repayments.
+ * Each tranche accrues from its own date with its own slab days (day 1 is its own first interest
+ * day), as src/domain/tranche.ts charged it when it was paid out, and is rounded once, as the
+ * schedule rounded it: with nothing repaid this is exactly the maturity interest of the schedule.
+ *
+ * A repayment reduces the oldest tranche first (among those paid out by its value date), then the
+ * next: the money lent first is repaid first, and since slab days restart per tranche, the oldest
+ * tranche is also the one at the highest marginal rate, so the borrower saves the most interest.
+ * Either way a repayment only ever lowers some tranche's principal, so the interest never grows.
+ * Throws RangeError when the repayments exceed the principal paid out by their dates.
+ */
+export function bulletInterestOnTranches(
+  t: Omit<BulletAccrualTerms, 'disbursementDate'>, tranches: readonly PrincipalTranche[], repayments: readonly PrincipalRepayment[], until: BusinessDate,
+): bigint {
+  const ordered = tranches.map((tranche, index) => ({ ...tranche, index, left: tranche.amount, cuts: [] as PrincipalRepayment[] }))
+    .sort((a, b) => (a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.index - b.index));
+  for (const r of [...repayments].sort((a, b) => (a.valueDate < b.valueDate ? -1 : a.valueDate > b.valueDate ? 1 : 0))) {
+    let amount = r.amount;
+    for (const tranche of ordered) {
+      if (amount === 0n) break;
+      if (tranche.date > r.valueDate || tranche.left === 0n) continue;
+      const take = amount < tranche.left ? amount : tranche.left;
+      tranche.left -= take;
+      tranche.cuts.push({ valueDate: r.valueDate, amount: take });
+      amount -= take;
+    }
+    if (amount > 0n) throw new RangeError(`repayments on ${r.valueDate} exceed the principal paid out by then`);
+  }
+  return ordered.reduce((sum, tranche) => sum + bulletInterestWithRepayments({ ...t, disbursementDate: tranche.date }, tranche.amount, tranche.cuts, until), 0n);
+}

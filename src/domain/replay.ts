@@ -23,7 +23,7 @@ import { allocate, type ExcessHandling, type OpenDemand, type SettlementLine, ty
 import { foreclosureAmount, type DemandSnapshot } from './foreclosure.js';
 import { COMPONENTS, slabBound, type Component, type StoredParams } from './loan-params.js';
 import { loanKindOf } from './loan-terms.js';
-import { bulletInterestWithRepayments, type BulletAccrualTerms, type PrincipalRepayment } from './prepay.js';
+import { bulletInterestOnTranches, type BulletAccrualTerms, type PrincipalRepayment, type PrincipalTranche } from './prepay.js';
 import type { BusinessDate } from './time.js';
 
 export type Amounts = Record<Component, bigint>;
@@ -46,6 +46,11 @@ export interface LoanState {
   id: string;
   terms: StoredParams;
   disbursementDate: BusinessDate;
+  /**
+   * Further tranches paid out (multi-tranche loans), each with its date and amount. The loan's
+   * first disbursement, on disbursementDate, is the rest of the principal due.
+   */
+  tranches?: readonly PrincipalTranche[];
 }
 
 /** An account's loans and (not cancelled) demands at one point of the sequence. */
@@ -143,8 +148,38 @@ function byDueDate(a: DemandState, b: DemandState): number {
 const snapshotOf = (d: DemandState): DemandSnapshot => ({
   kind: d.kind, periodStart: d.periodStart, dueDate: d.dueDate,
   p: outstandingOf(d, 'P'), ni: outstandingOf(d, 'NI'), oi: outstandingOf(d, 'OI'), pi: outstandingOf(d, 'PI'), fee: outstandingOf(d, 'FEE'),
-  pDue: d.due.P, niDue: d.due.NI, niPaid: d.paid.NI,
+  pDue: d.due.P, niDue: d.due.NI, niPaid: d.paid.NI, niWaived: d.waived.NI,
 });
+
+/**
+ * The principal of a loan as it was paid out: the first disbursement on the loan's date (the
+ * principal due less the further tranches), then each tranche on its own date.
+ */
+export function principalTranches(loan: LoanState, principalDue: bigint): PrincipalTranche[] {
+  const further = loan.tranches ?? [];
+  const first = further.reduce((s, t) => s - t.amount, principalDue);
+  if (first < 0n) throw new ReplayInvariantError(`loan ${loan.id}: its tranches (${principalDue - first}) exceed the principal due (${principalDue})`);
+  return [{ date: loan.disbursementDate, amount: first }, ...further];
+}
+
+/** Bullet interest owed through `until` on the demand's principal, tranche by tranche, less the principal prepaid. */
+function bulletOwed(loan: LoanState, d: DemandState, prepaid: readonly PrincipalRepayment[], until: BusinessDate): bigint {
+  const { disbursementDate: _, ...terms } = bulletTerms(loan.terms, loan.disbursementDate);
+  return bulletInterestOnTranches(terms, principalTranches(loan, d.due.P), prepaid, until);
+}
+
+/**
+ * Principal of a running (not yet due) bullet demand that a prepayment on `valueDate` may settle:
+ * what had been paid out by that day (a tranche paid out later cannot be repaid before it
+ * existed) less what is already paid or waived.
+ */
+function prepayablePrincipal(loan: LoanState, d: DemandState, valueDate: BusinessDate): bigint {
+  const out = outstandingOf(d, 'P');
+  if (d.kind !== 'emi' || d.dueDate <= valueDate || !loan.tranches?.length || loanKindOf(loan.terms) !== 'bullet') return out;
+  const paidOut = principalTranches(loan, d.due.P).filter((t) => t.date <= valueDate).reduce((s, t) => s + t.amount, 0n);
+  const room = paidOut - d.paid.P - d.waived.P;
+  return room <= 0n ? 0n : room < out ? room : out;
+}
 
 /**
  * Interest accrued to `valueDate` and not yet paid on the loan's running (not yet due) EMI: what a
@@ -155,7 +190,7 @@ export function accruedInterest(loan: LoanState, demands: readonly DemandState[]
   const running = ordered.find((d) => d.kind === 'emi' && d.dueDate > valueDate);
   if (!running) return null;
   if (loanKindOf(loan.terms) === 'bullet') {
-    const owed = bulletInterestWithRepayments(bulletTerms(loan.terms, loan.disbursementDate), running.due.P, prepaid, valueDate);
+    const owed = bulletOwed(loan, running, prepaid, valueDate);
     const settled = running.paid.NI + running.waived.NI;
     return { demandId: running.id, amount: owed > settled ? owed - settled : 0n };
   }
@@ -165,11 +200,14 @@ export function accruedInterest(loan: LoanState, demands: readonly DemandState[]
 /**
  * A rear-ended bullet loan whose principal was prepaid owes interest on the reduced principal
  * from the day after each prepayment: its maturity NI due is re-derived from all principal
- * prepaid so far, never below the NI already paid or waived. Mutates `d` (a working copy).
+ * prepaid so far, never below the NI already paid or waived. A multi-tranche loan is re-derived
+ * tranche by tranche from each tranche's own date (bulletInterestOnTranches), so with nothing
+ * prepaid it is exactly the NI its schedule and tranches put on the demand, and a prepayment can
+ * only lower it. Mutates `d` (a working copy).
  */
 function rederiveBulletInterest(loan: LoanState, d: DemandState, prepaid: readonly PrincipalRepayment[]): void {
   if (d.kind !== 'emi' || loanKindOf(loan.terms) !== 'bullet' || loan.terms.interest_collection === 'upfront') return;
-  const owed = bulletInterestWithRepayments(bulletTerms(loan.terms, loan.disbursementDate), d.due.P, prepaid, d.dueDate);
+  const owed = bulletOwed(loan, d, prepaid, d.dueDate);
   const floor = d.paid.NI + d.waived.NI;
   d.due.NI = owed > floor ? owed : floor;
 }
@@ -215,24 +253,38 @@ interface WorkingState {
   prepaid: Map<string, PrincipalRepayment[]>;
 }
 
-/** The engine's view of the demands a record may settle on its value date. */
-function openDemandsFor(state: WorkingState, record: ReplayRecord): OpenDemand[] {
-  const only = record.loanIds.length > 0 ? new Set(record.loanIds) : null;
+/**
+ * The engine's view of the demands money dated `valueDate` may settle: the demands with anything
+ * outstanding of the loans (all, or those in `loanIds`) that had been paid out by that day (a
+ * loan disbursed later owed nothing then, and money that arrived before it cannot repay it), with
+ * the interest accrued to that day on each loan's running period. The same rule serves a live
+ * allocation (Ledger.openBook) and a replay.
+ */
+export function openDemandsOn(
+  loans: Iterable<LoanState>, demands: readonly DemandState[], prepaid: ReadonlyMap<string, readonly PrincipalRepayment[]>, valueDate: BusinessDate, loanIds: readonly string[] = [],
+): OpenDemand[] {
+  const only = loanIds.length > 0 ? new Set(loanIds) : null;
   const open: OpenDemand[] = [];
-  for (const loan of state.loans.values()) {
+  for (const loan of loans) {
     if (only && !only.has(loan.id)) continue;
-    const demands = state.demands.filter((d) => d.loanId === loan.id);
-    const accrued = accruedInterest(loan, demands, state.prepaid.get(loan.id) ?? [], record.valueDate);
-    for (const d of demands) {
+    if (loan.disbursementDate > valueDate) continue;
+    const own = demands.filter((d) => d.loanId === loan.id);
+    const accrued = accruedInterest(loan, own, prepaid.get(loan.id) ?? [], valueDate);
+    for (const d of own) {
       if (totalOutstanding(d) === 0n) continue;
       open.push({
         id: d.id, loanId: d.loanId, dueDate: d.dueDate, installmentNumber: d.installmentNumber, loanDisbursementDate: loan.disbursementDate,
-        outstanding: { P: outstandingOf(d, 'P'), NI: outstandingOf(d, 'NI'), OI: outstandingOf(d, 'OI'), PI: outstandingOf(d, 'PI'), FEE: outstandingOf(d, 'FEE') },
+        outstanding: { P: prepayablePrincipal(loan, d, valueDate), NI: outstandingOf(d, 'NI'), OI: outstandingOf(d, 'OI'), PI: outstandingOf(d, 'PI'), FEE: outstandingOf(d, 'FEE') },
         accruedInterest: accrued?.demandId === d.id ? accrued.amount : undefined,
       });
     }
   }
   return open;
+}
+
+/** The engine's view of the demands a record may settle on its value date. */
+function openDemandsFor(state: WorkingState, record: ReplayRecord): OpenDemand[] {
+  return openDemandsOn(state.loans.values(), state.demands, state.prepaid, record.valueDate, record.loanIds);
 }
 
 /** Allocates one record on the working state and moves the state on, as a live allocation would. */

@@ -54,4 +54,18 @@ describe('foreclosure amount (properties)', () => {
     expect(foreclosureAmount(p, '2024-01-01', demands, '2024-01-20')).toMatchObject({ accruedInterest: 108333n, total: 10108333n });
     expect(foreclosureAmount(p, '2024-01-01', demands, '2024-01-01')).toMatchObject({ accruedInterest: 5000n }); // 1 day: 100000 x 18% / 360 = Rs 50
   });
+
+  it('EMI: a second prepayment in the running period owes only the interest accrued since the first (review fix)', () => {
+    // 1,00,000 at 12%, 30/360, disbursed 1 Jan: the first period's NI is 1,000. 366.67 of it (to 11 Jan)
+    // was prepaid; on 21 Jan 700 has accrued, so 333.33 is owed, not the 633.33 left of the period's NI.
+    const p: StoredParams = { ...DEFAULT_PARAMS, roi_value: [{ days: -1, value: '12' }], emi_count: 12, emi_frequency: 'monthly', days_in_year: 360, days_in_month: 30 };
+    const demands = snapshots(p, 100_000_00n, '2024-01-01');
+    expect(demands[0]!.ni).toBe(1_000_00n);
+    const paidOnce = demands.map((d, i) => (i === 0 ? { ...d, ni: d.ni - 366_67n, niPaid: 366_67n } : d));
+    expect(foreclosureAmount(p, '2024-01-01', paidOnce, '2024-01-21').accruedInterest).toBe(333_33n);
+    // Paid beyond what has accrued: nothing more is owed yet; and a waiver counts like a payment.
+    expect(foreclosureAmount(p, '2024-01-01', paidOnce, '2024-01-10').accruedInterest).toBe(0n);
+    const waived = demands.map((d, i) => (i === 0 ? { ...d, ni: d.ni - 200_00n, niWaived: 200_00n } : d));
+    expect(foreclosureAmount(p, '2024-01-01', waived, '2024-01-21').accruedInterest).toBe(500_00n);
+  });
 });

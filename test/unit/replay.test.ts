@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseComponentOrderOrThrow, type Component } from '../../src/domain/allocation.js';
 import { addDays } from '../../src/domain/dates.js';
 import { DEFAULT_PARAMS, type StoredParams } from '../../src/domain/loan-params.js';
-import { bulletInterestWithRepayments } from '../../src/domain/prepay.js';
+import { bulletInterestOnTranches, bulletInterestWithRepayments } from '../../src/domain/prepay.js';
 import {
   bulletTerms, compareReplayRecords, demandStatusOf, diffSplits, prepaidByLoan, replay, ReplayInvariantError, totalOutstanding, unwind, zeroAmounts,
   type Book, type DemandState, type LoanState, type PostedLine, type RecordChange, type ReplayRecord,
@@ -164,6 +164,37 @@ describe('replay, hand-checked', () => {
     expect(sim.demands[0]!.paid).toEqual(zeroAmounts());
   });
 
+  it('multi-tranche bullet: a prepayment takes the interest accrued tranche by tranche and never raises the maturity NI (review fix)', () => {
+    // 1,00,000 on 1 Jan and a 1,00,000 tranche on 21 Jan; maturity 9 Feb owes 2,750 + 1,083.33.
+    const loan: LoanState = { id: 'T', terms: BULLET_TERMS, disbursementDate: '2024-01-01', tranches: [{ date: '2024-01-21', amount: 100_000_00n }] };
+    const book: Book = { loans: [loan], demands: [demand('M', 'T', '2024-02-09', 1, { P: 200_000_00n, NI: 3833_33n }, { periodStart: '2024-01-01' })], prepaid: new Map() };
+    const sim = newSim(book);
+    arrive(sim, record('X', '2024-01-25', 1, 100_000_00n, { excessHandling: 'prepay' }));
+    // Accrued to 25 Jan: 1,416.67 on the first tranche + 250 on the second (its own 5 days at 18%).
+    expect([...netLines(sim.rows)]).toEqual([['X/M/NI/prepay', 1666_67n], ['X/M/P/prepay', 98_333_33n]]);
+    // The oldest tranche is repaid first: maturity NI 2,522.22 (1,666.67 of it paid), never above 3,833.33.
+    expect(sim.demands[0]!.due.NI).toBe(2522_22n);
+    revert(sim, 'X');
+    expect(sim.demands[0]!.due.NI).toBe(3833_33n);
+    // Money dated before the tranche can repay only what had been paid out by then (the first tranche).
+    arrive(sim, record('Y', '2024-01-15', 2, 200_000_00n, { excessHandling: 'prepay' }));
+    expect([...netLines(sim.rows)]).toEqual([['Y/M/NI/prepay', 750_00n], ['Y/M/P/prepay', 100_000_00n]]);
+    expect(sim.excess.get('Y')).toBe(99_250_00n);
+    expect(sim.demands[0]!.due.NI).toBe(750_00n + 1083_33n);
+  });
+
+  it('a record dated before a loan was disbursed settles nothing on it (review fix)', () => {
+    const early: LoanState = { id: 'B', terms: BULLET_TERMS, disbursementDate: '2024-01-10' };
+    const book: Book = { loans: [early], demands: [demand('M', 'B', '2024-02-18', 1, { P: 100_000_00n, NI: 2_750_00n }, { periodStart: '2024-01-10' })], prepaid: new Map() };
+    const sim = newSim(book);
+    arrive(sim, record('X', '2024-01-05', 1, 100_000_00n, { excessHandling: 'prepay' }));
+    expect(sim.rows).toEqual([]);
+    expect(sim.excess.get('X')).toBe(100_000_00n);
+    // On the disbursement day itself it prepays as usual (one interest day: 1,00,000 x 18% / 360 = 50).
+    arrive(sim, record('Y', '2024-01-10', 2, 1_050_00n, { excessHandling: 'prepay' }));
+    expect([...netLines(sim.rows)]).toEqual([['Y/M/NI/prepay', 50_00n], ['Y/M/P/prepay', 1_000_00n]]);
+  });
+
   it('refuses to unwind a line its demand never paid', () => {
     expect(() => unwind(ONE_LOAN, [{ demandId: 'E1', component: 'P', source: 'cash', amount: 1n }])).toThrow(ReplayInvariantError);
     expect(() => unwind(ONE_LOAN, [{ demandId: 'nope', component: 'P', source: 'cash', amount: 1n }])).toThrow(ReplayInvariantError);
@@ -187,7 +218,11 @@ const owedArb = fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 40_000n }));
 
 /** Up to three loans (EMI or slab bullet), their demands, and a few fee demands. */
 const bookArb: fc.Arbitrary<Book> = fc.record({
-  loans: fc.array(fc.record({ kind: fc.constantFrom('emi', 'bullet'), principal: fc.bigInt({ min: 1_000n, max: 200_000n }), start: fc.integer({ min: 0, max: 20 }) }), { minLength: 1, maxLength: 3 }),
+  loans: fc.array(fc.record({
+    kind: fc.constantFrom('emi', 'bullet'), principal: fc.bigInt({ min: 1_000n, max: 200_000n }), start: fc.integer({ min: 0, max: 20 }),
+    // A bullet loan may have drawn a further tranche some days after its disbursement.
+    tranche: fc.option(fc.record({ day: fc.integer({ min: 1, max: 35 }), amount: fc.bigInt({ min: 1_000n, max: 200_000n }) }), { nil: null }),
+  }), { minLength: 1, maxLength: 3 }),
   emiDues: fc.array(fc.record({ NI: owedArb, OI: owedArb, PI: owedArb }), { minLength: 3, maxLength: 3 }),
   fees: fc.array(fc.record({ loan: fc.integer({ min: 0, max: 2 }), date: fc.constantFrom(...DATES), amount: fc.bigInt({ min: 1n, max: 5_000n }) }), { maxLength: 2 }),
   waiveNi: fc.boolean(),
@@ -197,12 +232,17 @@ const bookArb: fc.Arbitrary<Book> = fc.record({
   loans.forEach((l, i) => {
     const id = `L${i}`;
     const disbursed = addDays('2024-01-01', l.start);
-    states.push({ id, terms: l.kind === 'emi' ? EMI_TERMS : BULLET_TERMS, disbursementDate: disbursed });
     if (l.kind === 'bullet') {
       const due = addDays(disbursed, 39);
-      demands.push(demand(`${id}-M`, id, due, 1, { P: l.principal, NI: bulletInterestWithRepayments(bulletTerms(BULLET_TERMS, disbursed), l.principal, [], due) }, { periodStart: disbursed }));
+      const tranches = l.tranche ? [{ date: addDays(disbursed, l.tranche.day), amount: l.tranche.amount }] : [];
+      states.push({ id, terms: BULLET_TERMS, disbursementDate: disbursed, ...(l.tranche ? { tranches } : {}) });
+      const { disbursementDate: _, ...slabs } = bulletTerms(BULLET_TERMS, disbursed);
+      const principal = tranches.reduce((sum, t) => sum + t.amount, l.principal);
+      const ni = bulletInterestOnTranches(slabs, [{ date: disbursed, amount: l.principal }, ...tranches], [], due);
+      demands.push(demand(`${id}-M`, id, due, 1, { P: principal, NI: ni }, { periodStart: disbursed }));
       return;
     }
+    states.push({ id, terms: EMI_TERMS, disbursementDate: disbursed });
     const p = l.principal / 3n;
     [p, p, l.principal - 2n * p].forEach((principal, n) => {
       const periodStart = n === 0 ? disbursed : addDays('2024-02-01', 29 * (n - 1) + l.start);

@@ -13,10 +13,8 @@
 // (remaining and reserved fall, refunded rises), failure and cancellation release it, and a
 // retry reserves it again. Conservation then reads: settlements + remaining + refunded = amount.
 import type { Database } from '../../db/database.js';
-import { totalOutstanding } from '../../db/demand-sql.js';
 import { TenantRepository } from '../../db/tenant-repository.js';
-import { RATE_SCALE, rateToScaled } from '../../domain/interest.js';
-import { paiseToRupees, roundDiv } from '../../domain/money.js';
+import { paiseToRupees } from '../../domain/money.js';
 import { businessDateToEpoch, istDateOf, type BusinessDate } from '../../domain/time.js';
 import { DomainError, ERROR_STATUS, notFound, type ErrorCode, type FieldErrors } from '../../errors.js';
 import { Prisma, type Loan, type Payout, type Record as LmsRecord } from '../../generated/prisma/client.js';
@@ -27,16 +25,23 @@ import { paramsFromJson } from '../loan-params/schemas.js';
 import { CreditBankIn } from '../payouts/schemas.js';
 import type { CreditBank, PayoutsService } from '../payouts/service.js';
 import type { Actor } from '../users/service.js';
-import { OPEN_LOAN_STATUSES } from './ledger.js';
+import { adjustmentRoom, assertAdjustable, assertLoanOpen, type AdjustmentRoom, type AdjustmentType } from './adjustment-room.js';
 import type { RecordsService } from './service.js';
 
-export const ADJUSTMENT_TYPES = ['cashback', 'holdback'] as const;
-export type AdjustmentType = (typeof ADJUSTMENT_TYPES)[number];
+export { ADJUSTMENT_TYPES, type AdjustmentRoom, type AdjustmentType } from './adjustment-room.js';
 /** Records whose excess is money received from outside, and so may be paid back. */
 export const REFUNDABLE_RECORD_TYPES = ['repayment', 'nach', 'refund_reversal'] as const;
-/** Statuses in which an adjustment still holds (or has used) room on its loan. */
-const LIVE_ADJUSTMENT_STATUSES = ['pending', 'approval_pending', 'processed'];
 export const BULK_ADJUSTMENTS_MAX = 500;
+
+/**
+ * TDS of record `r` that settled no interest (its TDS less its net `tds` lines, never below 0).
+ * It stays in the record's excess, to be applied to interest later, but it is tax deducted by the
+ * payer, not money received: it is never refunded.
+ */
+const unappliedTds = (alias: string) => Prisma.sql`GREATEST(0, ${Prisma.raw(alias)}.tds_paise - COALESCE((
+  SELECT SUM(t.amount_paise) FROM settlements t WHERE t.company_id = ${Prisma.raw(alias)}.company_id AND t.record_id = ${Prisma.raw(alias)}.id AND t.source = 'tds'), 0))`;
+/** What a refund may take from record `r`: its available excess less its unapplied TDS, never below 0. */
+const refundableSql = (alias: string) => Prisma.sql`GREATEST(0, ${Prisma.raw(alias)}.remaining_paise - ${Prisma.raw(alias)}.reserved_paise - ${unappliedTds(alias)})`;
 
 export interface NewAdjustment {
   loan: string;
@@ -61,23 +66,11 @@ export interface Refund {
   payout: Payout;
 }
 
-/** What an adjustment of one type may still take on a loan, and the figures it comes from (paise). */
-export interface AdjustmentRoom {
-  available: bigint;
-  /** holdback_rate% of the disbursed principal; null for cashback (the params carry no amount). */
-  typeCap: bigint | null;
-  /** Holdback already adjusted or awaiting approval on the loan. */
-  typeUsed: bigint;
-  outstanding: bigint;
-  /** Adjustments on the loan not yet settled: awaiting approval, or approved and kept as excess. */
-  inFlight: bigint;
-}
-
 export interface LoanExcess {
   loan: Loan;
   /** Available excess (remaining - reserved) of the records attributed to the loan. */
   excessPaise: bigint;
-  /** The part of it that came from outside (refundable record types). */
+  /** The part of it that came from outside (refundable record types), less TDS that settled no interest. */
   refundablePaise: bigint;
   /** Available excess of all of the loan's account's records, each counted once. */
   accountExcessPaise: bigint;
@@ -86,7 +79,6 @@ export interface LoanExcess {
 
 const rupees = (paise: bigint) => `Rs ${paiseToRupees(paise)}`;
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
-const availableOf = (r: LmsRecord) => r.remainingPaise - r.reservedPaise;
 
 export class AdjustmentsService {
   constructor(private readonly db: Database, private readonly records: RecordsService, private readonly payouts: PayoutsService) {
@@ -157,15 +149,9 @@ export class AdjustmentsService {
    */
   private async adjustLocked(by: Actor, input: NewAdjustment): Promise<LmsRecord> {
     const loan = (await this.repo(by.companyId).findLoan(input.loan))!;
-    if (!OPEN_LOAN_STATUSES.includes(loan.status)) {
-      throw new DomainError('STATE_CONFLICT', `Loan ${loan.refId} is ${loan.status}; only an active, overdue or NPA loan can be adjusted.`, { loan: [`is ${loan.status}`] });
-    }
+    assertLoanOpen(loan, input.type);
     const settledAt = settledAtOf(loan, input.date);
-    const room = await this.room(by.companyId, loan, input.type);
-    if (input.amount > room.available) {
-      throw new DomainError('STATE_CONFLICT', `${input.type} of ${rupees(input.amount)} exceeds what loan ${loan.refId} can be adjusted by: ${rupees(room.available)}.`,
-        { amount: [`exceeds the ${input.type} available on this loan (${rupees(room.available)})`] });
-    }
+    const room = await assertAdjustable(this.db, by.companyId, loan, input.type, input.amount);
     const record = await this.records.create(by, {
       account: loan.accountId, type: input.type, received_amount: input.amount, payment_mode: 'internal', loans: [loan.id],
       ...(input.type === 'cashback' ? { cashback_loan: loan.id } : { holdback_loan: loan.id }), settled_at: settledAt, remark: input.remark,
@@ -178,34 +164,23 @@ export class AdjustmentsService {
     return waiting;
   }
 
-  /**
-   * What an adjustment of `type` may still take on the loan (docs/decisions.md, Adjustments): the
-   * type must be enabled in the loan's params snapshot; a holdback is capped at holdback_rate% of
-   * the disbursed principal less holdback already adjusted or awaiting approval; and no adjustment
-   * may exceed what the loan still owes less adjustments on it not yet settled.
-   */
-  async room(companyId: string, loan: Loan, type: AdjustmentType): Promise<AdjustmentRoom> {
-    const terms = paramsFromJson(loan.terms);
-    if (!(type === 'cashback' ? terms.cashback_is_enabled : terms.holdback_is_enabled)) {
-      throw new DomainError('STATE_CONFLICT', `${type} is not enabled in the params of loan ${loan.refId}.`, { type: [`${type} is not enabled for this loan`] });
-    }
-    const repo = this.repo(companyId);
-    const outstanding = await repo.loanOutstanding(loan.id);
-    const use = await repo.adjustmentUse(loan.id);
-    // One rounding point: the cap rounds half up to the paisa, like every other percentage of principal.
-    const typeCap = type === 'holdback' ? roundDiv(loan.disbursedPaise * rateToScaled(terms.holdback_rate), 100n * RATE_SCALE) : null;
-    const byLoan = outstanding - use.inFlight;
-    const byType = typeCap === null ? byLoan : typeCap - use.holdbackUsed;
-    const available = min(byLoan, byType);
-    return { available: available > 0n ? available : 0n, typeCap, typeUsed: type === 'holdback' ? use.holdbackUsed : 0n, outstanding, inFlight: use.inFlight };
+  /** What an adjustment of `type` may still take on the loan (see adjustment-room.ts). */
+  room(companyId: string, loan: Loan, type: AdjustmentType): Promise<AdjustmentRoom> {
+    return adjustmentRoom(this.db, companyId, loan, type);
   }
 
   /** Initiate Excess Payment Refund from one record. */
   refundRecord(by: Actor, recordId: string, input: RefundRequest): Promise<Refund> {
     return this.records.locked(by, recordId, async (record) => {
-      const available = refundableOf(record);
+      assertRefundable(record);
+      const available = await this.repo(by.companyId).refundable(record.id);
       const amount = input.amount ?? available;
-      if (available === 0n) throw nothingToRefund(`Record ${record.refId} has no excess available to refund.`);
+      if (available === 0n) {
+        const tdsOnly = record.remainingPaise > record.reservedPaise;
+        throw nothingToRefund(tdsOnly
+          ? `Record ${record.refId}'s excess is TDS that settled no interest: it is not money received and can only be applied to interest.`
+          : `Record ${record.refId} has no excess available to refund.`);
+      }
       if (amount > available) {
         throw new DomainError('STATE_CONFLICT', `Record ${record.refId} has ${rupees(available)} of excess available to refund.`,
           { amount: [`exceeds the excess available (${rupees(available)})`] });
@@ -226,7 +201,7 @@ export class AdjustmentsService {
       if (!loan) throw notFound('Loan');
       await new AccountsRepository(this.db, by.companyId).lockForUpdate(loan.accountId);
       const candidates = await repo.lockRefundable(loan);
-      const total = candidates.reduce((s, r) => s + availableOf(r), 0n);
+      const total = candidates.reduce((s, c) => s + c.refundable, 0n);
       if (total === 0n) throw nothingToRefund(`Loan ${loan.refId} has no refundable excess.`);
       const amount = input.amount ?? total;
       if (amount > total) {
@@ -235,9 +210,9 @@ export class AdjustmentsService {
       }
       const refunds: Refund[] = [];
       let left = amount;
-      for (const record of candidates) {
+      for (const { record, refundable } of candidates) {
         if (left === 0n) break;
-        const take = min(left, availableOf(record));
+        const take = min(left, refundable);
         refunds.push(await this.reserveAndPay(by, record, take, { ...input, credit_bank: creditBankFor(record, input) }, loan.id));
         left -= take;
       }
@@ -281,9 +256,11 @@ export class AdjustmentsService {
   /** A failed refund is tried again only if its excess is still there to reserve. */
   private async reserveForRetry(by: Actor, payout: Payout): Promise<void> {
     const record = await this.lockedRecordOf(payout);
-    if (!(await this.repo(payout.companyId).reserve(record.id, payout.amountPaise))) {
-      throw new DomainError('STATE_CONFLICT', `Record ${record.refId} has ${rupees(availableOf(record))} of excess available; the refund of ${rupees(payout.amountPaise)} cannot be retried.`,
-        { amount: [`exceeds the excess available on record ${record.refId} (${rupees(availableOf(record))})`] });
+    const repo = this.repo(payout.companyId);
+    if (!(await repo.reserve(record.id, payout.amountPaise))) {
+      const refundable = await repo.refundable(record.id);
+      throw new DomainError('STATE_CONFLICT', `Record ${record.refId} has ${rupees(refundable)} of excess available to refund; the refund of ${rupees(payout.amountPaise)} cannot be retried.`,
+        { amount: [`exceeds the excess available on record ${record.refId} (${rupees(refundable)})`] });
     }
     await writeAudit(this.db, { companyId: payout.companyId, entityType: 'record', entityId: record.id, action: 'excess_reserved', actor: by.actor, data: { payout: payout.id, amount_paise: payout.amountPaise, retry: true } });
   }
@@ -300,15 +277,14 @@ export class AdjustmentsService {
   }
 }
 
-/** The excess a record may refund: money received from outside, allocated, not already held by a refund. */
-function refundableOf(record: LmsRecord): bigint {
+/** A record whose excess may be refunded at all: money received from outside, processed. */
+function assertRefundable(record: LmsRecord): void {
   if (!(REFUNDABLE_RECORD_TYPES as readonly string[]).includes(record.type)) {
     throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is a ${record.type} record: its excess is not money received and can only be adjusted against dues.`, { type: [`${record.type} excess is not refundable`] });
   }
   if (record.status !== 'processed') {
     throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is ${record.status}; only a processed record has excess to refund.`, { status: [`is ${record.status}`] });
   }
-  return availableOf(record);
 }
 
 const nothingToRefund = (message: string) => new DomainError('STATE_CONFLICT', message, { amount: ['no excess available to refund'] });
@@ -346,30 +322,18 @@ class ExcessRepository extends TenantRepository {
     return new Map(loans.map((l) => [l.id, l]));
   }
 
-  /** Everything the loan still owes on its live demands, due or not. */
-  async loanOutstanding(loanId: string): Promise<bigint> {
-    const [row] = await this.client.$queryRaw<{ total: bigint }[]>`
-      SELECT COALESCE(SUM(${totalOutstanding}), 0)::bigint AS total FROM demands
-      WHERE company_id = ${this.companyId}::uuid AND loan_id = ${loanId}::uuid AND status <> 'cancelled'`;
-    return row!.total;
+  /** What a refund may take from the record now: available excess less unapplied TDS. */
+  async refundable(recordId: string): Promise<bigint> {
+    const [row] = await this.client.$queryRaw<{ refundable: bigint }[]>`
+      SELECT ${refundableSql('r')}::bigint AS refundable FROM records r WHERE r.company_id = ${this.companyId}::uuid AND r.id = ${recordId}::uuid`;
+    return row?.refundable ?? 0n;
   }
 
-  /** Holdback used on the loan, and adjustment credit given to it but not yet settled. */
-  async adjustmentUse(loanId: string): Promise<{ holdbackUsed: bigint; inFlight: bigint }> {
-    const [row] = await this.client.$queryRaw<{ holdback_used: bigint; in_flight: bigint }[]>`
-      SELECT COALESCE(SUM(amount_paise) FILTER (WHERE type = 'holdback' AND holdback_loan_id = ${loanId}::uuid), 0)::bigint AS holdback_used,
-             COALESCE(SUM(CASE WHEN status = 'processed' THEN remaining_paise ELSE amount_paise END), 0)::bigint AS in_flight
-      FROM records
-      WHERE company_id = ${this.companyId}::uuid AND type IN ('cashback', 'holdback') AND status = ANY(${LIVE_ADJUSTMENT_STATUSES})
-        AND (cashback_loan_id = ${loanId}::uuid OR holdback_loan_id = ${loanId}::uuid)`;
-    return { holdbackUsed: row!.holdback_used, inFlight: row!.in_flight };
-  }
-
-  /** Moves `amount` of available excess into the reservation; false when it is not there. */
+  /** Moves `amount` of refundable excess (never unapplied TDS) into the reservation; false when it is not there. */
   async reserve(recordId: string, amount: bigint): Promise<boolean> {
     return (await this.client.$executeRaw`
-      UPDATE records SET reserved_paise = reserved_paise + ${amount}, updated_at = now()
-      WHERE company_id = ${this.companyId}::uuid AND id = ${recordId}::uuid AND remaining_paise - reserved_paise >= ${amount}`) === 1;
+      UPDATE records r SET reserved_paise = r.reserved_paise + ${amount}, updated_at = now()
+      WHERE r.company_id = ${this.companyId}::uuid AND r.id = ${recordId}::uuid AND ${refundableSql('r')} >= ${amount}`) === 1;
   }
 
   async release(recordId: string, amount: bigint): Promise<boolean> {
@@ -402,13 +366,15 @@ class ExcessRepository extends TenantRepository {
    * excess belongs to the loans it names; a record that names none belongs to the loans it settled
    * on, or, when it settled nothing, to every disbursed loan of its account. So one record's excess
    * can show under several loans of an account: per-account totals come from account_excess.
-   * Columns: loan_id, loan_created_at, record_id, account_id, type, available, value_date, created_at.
+   * Columns: loan_id, loan_created_at, record_id, account_id, type, available, refundable (available
+   * less unapplied TDS), value_date, created_at.
    */
   private attributedSql(filter: { account?: string; loan?: string }): Prisma.Sql {
     const c = this.companyId;
     return Prisma.sql`
       avail AS (
-        SELECT r.id, r.account_id, COALESCE(r.loan_ids, '{}') AS loan_ids, r.type, r.value_date, r.created_at, r.remaining_paise - r.reserved_paise AS available
+        SELECT r.id, r.account_id, COALESCE(r.loan_ids, '{}') AS loan_ids, r.type, r.value_date, r.created_at, r.remaining_paise - r.reserved_paise AS available,
+               ${refundableSql('r')} AS refundable
         FROM records r
         WHERE r.company_id = ${c}::uuid AND r.status = 'processed' AND r.remaining_paise > r.reserved_paise
           ${filter.account ? Prisma.sql`AND r.account_id = ${filter.account}::uuid` : Prisma.empty}
@@ -418,7 +384,7 @@ class ExcessRepository extends TenantRepository {
         WHERE s.company_id = ${c}::uuid GROUP BY s.record_id, s.loan_id HAVING SUM(s.amount_paise) <> 0
       ),
       attributed AS (
-        SELECT l.id AS loan_id, l.created_at AS loan_created_at, a.id AS record_id, a.account_id, a.type, a.available, a.value_date, a.created_at
+        SELECT l.id AS loan_id, l.created_at AS loan_created_at, a.id AS record_id, a.account_id, a.type, a.available, a.refundable, a.value_date, a.created_at
         FROM avail a JOIN loans l ON l.company_id = ${c}::uuid AND l.account_id = a.account_id
         WHERE (l.id = ANY(a.loan_ids) OR (cardinality(a.loan_ids) = 0 AND (
                  EXISTS (SELECT 1 FROM settled s WHERE s.record_id = a.id AND s.loan_id = l.id)
@@ -427,15 +393,22 @@ class ExcessRepository extends TenantRepository {
       )`;
   }
 
-  /** The loan's refundable records with available excess, locked (account lock held), oldest value date first. */
-  async lockRefundable(loan: Loan): Promise<LmsRecord[]> {
+  /**
+   * The loan's refundable records with something to refund, locked (account lock held), oldest
+   * value date first, each with what a refund may take from it (read again under the lock).
+   */
+  async lockRefundable(loan: Loan): Promise<{ record: LmsRecord; refundable: bigint }[]> {
     const rows = await this.client.$queryRaw<{ record_id: string }[]>`
       WITH ${this.attributedSql({ account: loan.accountId, loan: loan.id })}
-      SELECT record_id FROM attributed WHERE type = ANY(${[...REFUNDABLE_RECORD_TYPES]}) ORDER BY record_id`;
+      SELECT record_id FROM attributed WHERE type = ANY(${[...REFUNDABLE_RECORD_TYPES]}) AND refundable > 0 ORDER BY record_id`;
     const ids = rows.map((r) => r.record_id);
     if (ids.length === 0) return [];
     await this.client.$queryRaw`SELECT id FROM records WHERE company_id = ${this.companyId}::uuid AND id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
-    return this.client.record.findMany({ where: this.scoped({ id: { in: ids } }), orderBy: [{ valueDate: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }] });
+    const amounts = new Map((await this.client.$queryRaw<{ id: string; refundable: bigint }[]>`
+      SELECT r.id::text, ${refundableSql('r')}::bigint AS refundable FROM records r
+      WHERE r.company_id = ${this.companyId}::uuid AND r.id = ANY(${ids}::uuid[]) AND r.status = 'processed'`).map((r) => [r.id, r.refundable]));
+    const records = await this.client.record.findMany({ where: this.scoped({ id: { in: ids } }), orderBy: [{ valueDate: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }] });
+    return records.map((record) => ({ record, refundable: amounts.get(record.id) ?? 0n })).filter((c) => c.refundable > 0n);
   }
 
   async loansWithExcess(page: PageRequest, filter: { account?: string }): Promise<Page<LoanExcess>> {
@@ -443,7 +416,7 @@ class ExcessRepository extends TenantRepository {
     const [counted] = await this.client.$queryRaw<{ count: number }[]>`WITH ${attributed} SELECT count(DISTINCT loan_id)::int AS count FROM attributed`;
     const rows = await this.client.$queryRaw<{ loan_id: string; excess: bigint; refundable: bigint; records: number }[]>`
       WITH ${attributed}
-      SELECT loan_id, SUM(available)::bigint AS excess, COALESCE(SUM(available) FILTER (WHERE type = ANY(${[...REFUNDABLE_RECORD_TYPES]})), 0)::bigint AS refundable,
+      SELECT loan_id, SUM(available)::bigint AS excess, COALESCE(SUM(refundable) FILTER (WHERE type = ANY(${[...REFUNDABLE_RECORD_TYPES]})), 0)::bigint AS refundable,
              count(*)::int AS records
       FROM attributed GROUP BY loan_id, loan_created_at ORDER BY loan_created_at DESC, loan_id DESC
       LIMIT ${page.page_size} OFFSET ${(page.page - 1) * page.page_size}`;

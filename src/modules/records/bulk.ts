@@ -2,18 +2,22 @@
 // against the database in a handful of set queries (accounts, external ids, params, UTRs, loans,
 // collection banks) and every problem is reported by row (`records.<i>.<field>`); only a clean
 // batch is written, in one transaction, with its references taken from the counter in one step.
+// The accounts named are locked (in id order) first, so the account checks (not closed; the
+// records it holds at most MAX_RUPEES, this batch's rows counted in order) hold until commit. The
+// answer is a 400 when any row is malformed, else a 409 when rows only conflict with the state.
 import type { Database } from '../../db/database.js';
 import { nextRefs } from '../../db/refs.js';
 import { newId } from '../../domain/ids.js';
 import { DEFAULT_PARAMS, type StoredParams } from '../../domain/loan-params.js';
 import { loanKindOf } from '../../domain/loan-terms.js';
 import { istDateOf } from '../../domain/time.js';
-import { DomainError, type FieldErrors } from '../../errors.js';
+import { DomainError, ERROR_STATUS, type ErrorCode, type FieldErrors } from '../../errors.js';
 import type { Account, Prisma, Record as LmsRecord } from '../../generated/prisma/client.js';
 import { dateToColumn } from '../../http/wire.js';
 import { writeAudits } from '../audit/audit.js';
 import { paramsFromJson } from '../loan-params/schemas.js';
 import type { Actor } from '../users/service.js';
+import { heldRecordTotals, MAX_ACCOUNT_RECORDS_PAISE } from './account-room.js';
 import type { NewRecord } from './service.js';
 
 export const BULK_RECORDS_MAX = 1000;
@@ -26,6 +30,8 @@ interface Lookups {
   loans: Map<string, string>;
   banks: Set<string>;
   thresholdPaise: bigint | null;
+  /** What each account's records hold already; the batch's rows are added as they are checked. */
+  held: Map<string, bigint>;
 }
 
 export class BulkRecords {
@@ -35,9 +41,13 @@ export class BulkRecords {
     return this.db.transaction(async () => {
       const lookups = await this.lookups(by.companyId, rows);
       const errors: FieldErrors = {};
+      const codes = new Set<ErrorCode>();
       const seenUtrs = new Map<string, number>();
-      rows.forEach((row, index) => this.check(row, index, lookups, seenUtrs, errors));
-      if (Object.keys(errors).length > 0) throw new DomainError('VALIDATION_ERROR', `${Object.keys(errors).length} problem(s) in the batch; nothing was created.`, errors);
+      rows.forEach((row, index) => this.check(row, index, lookups, seenUtrs, errors, codes));
+      if (Object.keys(errors).length > 0) {
+        const code = [...codes].sort((a, b) => ERROR_STATUS[a] - ERROR_STATUS[b])[0]!;
+        throw new DomainError(code, `${Object.keys(errors).length} problem(s) in the batch; nothing was created.`, errors);
+      }
       const refs = await nextRefs(this.db, by.companyId, 'record', 'REC', rows.length);
       const data = rows.map((row, i) => this.rowOf(by, row, refs[i]!, lookups));
       await this.db.client.record.createMany({ data });
@@ -53,7 +63,11 @@ export class BulkRecords {
   private async lookups(companyId: string, rows: readonly NewRecord[]): Promise<Lookups> {
     const ids = unique(rows.map((r) => r.account));
     const externalIds = unique(rows.map((r) => r.account_external_id));
-    const accountRows = await this.db.client.account.findMany({ where: { companyId, OR: [{ id: { in: ids } }, { externalId: { in: externalIds } }] } });
+    const found = await this.db.client.account.findMany({ where: { companyId, OR: [{ id: { in: ids } }, { externalId: { in: externalIds } }] }, select: { id: true } });
+    const lockIds = found.map((a) => a.id).sort();
+    if (lockIds.length > 0) await this.db.client.$queryRaw`SELECT id FROM accounts WHERE company_id = ${companyId}::uuid AND id = ANY(${lockIds}::uuid[]) ORDER BY id FOR UPDATE`;
+    // Read again under the locks: a status may have changed meanwhile.
+    const accountRows = await this.db.client.account.findMany({ where: { companyId, id: { in: lockIds } } });
     const params = await this.db.client.loanParams.findMany({
       where: { companyId, OR: accountRows.filter((a) => a.leadId && a.programId).map((a) => ({ leadId: a.leadId!, programId: a.programId! })) },
     });
@@ -74,11 +88,16 @@ export class BulkRecords {
       accounts: new Map(accountRows.map((a) => [a.id, a])), byExternalId: new Map(accountRows.filter((a) => a.externalId).map((a) => [a.externalId!, a])),
       terms, usedUtrs: new Map(used.map((u) => [u.utr!, u.refId])), loans: new Map(loans.map((l) => [l.id, l.accountId])),
       banks: new Set(banks.map((b) => b.id)), thresholdPaise: threshold ? BigInt(threshold) : null,
+      held: await heldRecordTotals(this.db, companyId, lockIds),
     };
   }
 
-  private check(row: NewRecord, index: number, l: Lookups, seenUtrs: Map<string, number>, errors: FieldErrors): void {
-    const add = (field: string, message: string) => { (errors[`records.${index}.${field}`] ??= []).push(message); };
+  private check(row: NewRecord, index: number, l: Lookups, seenUtrs: Map<string, number>, errors: FieldErrors, codes: Set<ErrorCode>): void {
+    const add = (field: string, message: string, code: ErrorCode = 'VALIDATION_ERROR') => {
+      (errors[`records.${index}.${field}`] ??= []).push(message);
+      codes.add(code);
+    };
+    if (row.received_amount + (row.tds_amount ?? 0n) <= 0n) add('amount', 'must be more than 0 (received_amount + tds_amount)');
     if (row.account && !l.accounts.has(row.account)) add('account', 'not found');
     if (row.collection_bank_id && !l.banks.has(row.collection_bank_id)) add('collection_bank_id', 'not found');
     if (row.utr) {
@@ -88,11 +107,17 @@ export class BulkRecords {
       if (earlier !== undefined) add('utr', `same as records.${earlier}.utr`);
       else seenUtrs.set(row.utr, index);
     }
-    const accountId = this.accountOf(row, l)?.id;
+    const account = this.accountOf(row, l);
+    const accountId = account?.id;
     (row.loans ?? []).forEach((loanId, i) => {
       const owner = l.loans.get(loanId);
       if (!owner || (accountId && owner !== accountId)) add(`loans.${i}`, "not found on the record's account");
     });
+    if (!account) return;
+    if (account.status === 'closed') add('account', 'account is closed', 'STATE_CONFLICT');
+    const held = (l.held.get(account.id) ?? 0n) + row.received_amount + (row.tds_amount ?? 0n);
+    l.held.set(account.id, held);
+    if (held > MAX_ACCOUNT_RECORDS_PAISE) add('amount', `the account's records would exceed ${MAX_ACCOUNT_RECORDS_PAISE / 100n} rupees in all`, 'STATE_CONFLICT');
   }
 
   private accountOf(row: NewRecord, l: Lookups): Account | undefined {
@@ -112,7 +137,7 @@ export class BulkRecords {
       excessHandling: row.excess_handling ?? terms.excess_handling ?? (loanKindOf(terms) === 'bullet' ? 'prepay' : 'hold'),
       utr: row.utr ?? null, recordDate: row.date ?? new Date(), settledAt: row.settled_at ?? null,
       valueDate: row.settled_at ? dateToColumn(istDateOf(row.settled_at)) : null, collectionBankId: row.collection_bank_id ?? null,
-      remark: row.remark ?? null, payer: row.payer as object | undefined, loanIds: row.loans ?? [],
+      remark: row.remark ?? null, payer: row.payer as object | undefined, loanIds: [...new Set(row.loans ?? [])],
       approvalRequired: type !== 'repayment' || (l.thresholdPaise !== null && amount > l.thresholdPaise),
       uploadedBy: by.actor, createdBy: by.actor,
     };

@@ -2,11 +2,17 @@
 // (a record without settlements gets one line with the settlement columns empty). It is streamed:
 // records are read in keyset pages of EXPORT_PAGE and written through csv-stringify as they come,
 // so memory stays flat however many records match.
+//
+// The keyset is (created_at, id), oldest first. created_at has microseconds in the database (rows
+// written by SQL's now()) but only milliseconds in a JS Date, so the cursor is never a Date read
+// back from a row: Prisma's `cursor` compares every row with the cursor row's stored values in SQL.
+// The cursor row itself (which a cursor includes when it still matches the filter) is dropped by
+// id, so a record whose status changed meanwhile never costs a row of the next page.
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../../db/database.js';
 import { paiseToRupees } from '../../domain/money.js';
-import type { CollectionBank, Prisma, Record as LmsRecord, Settlement } from '../../generated/prisma/client.js';
+import type { CollectionBank, Record as LmsRecord, Settlement } from '../../generated/prisma/client.js';
 import { columnToDate } from '../../http/wire.js';
 import { RecordsRepository, type RecordFilter } from './repository.js';
 
@@ -34,11 +40,12 @@ export class RecordExporter {
   private async *lines(companyId: string, filter: RecordFilter): AsyncGenerator<string[]> {
     const repo = new RecordsRepository(this.db, companyId);
     const where = await repo.withLoan(filter);
-    let after: { createdAt: Date; id: string } | null = null;
+    let after: string | null = null;
     for (;;) {
-      const page: LmsRecord[] = await this.db.prisma.record.findMany({
-        where: after ? { AND: [where, keysetAfter(after)] } : where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: EXPORT_PAGE,
+      const read: LmsRecord[] = await this.db.prisma.record.findMany({
+        where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: EXPORT_PAGE + 1, ...(after ? { cursor: { id: after } } : {}),
       });
+      const page = read.filter((r) => r.id !== after).slice(0, EXPORT_PAGE);
       if (page.length === 0) return;
       const ids = page.map((r) => r.id);
       const settlements = await this.db.prisma.settlement.findMany({ where: { companyId, recordId: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
@@ -52,14 +59,9 @@ export class RecordExporter {
         if (own.length === 0) yield [...base, '', '', '', '', '', '', '', ''];
         for (const s of own) yield [...base, ...settlementColumns(s)];
       }
-      const last = page.at(-1)!;
-      after = { createdAt: last.createdAt, id: last.id };
+      after = page.at(-1)!.id;
     }
   }
-}
-
-function keysetAfter(after: { createdAt: Date; id: string }): Prisma.RecordWhereInput {
-  return { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] };
 }
 
 function recordColumns(r: LmsRecord, externalId: string | null, bank: CollectionBank | undefined): string[] {

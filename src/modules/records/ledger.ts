@@ -6,13 +6,14 @@
 import type { Database } from '../../db/database.js';
 import { allocate, type Allocation, type ExcessHandling, type OpenDemand, type SettlementOrder } from '../../domain/allocation.js';
 import type { Component } from '../../domain/loan-params.js';
-import type { PrincipalRepayment } from '../../domain/prepay.js';
-import { accruedInterest, type DemandState, type LoanState } from '../../domain/replay.js';
+import type { PrincipalRepayment, PrincipalTranche } from '../../domain/prepay.js';
+import { openDemandsOn, type DemandState, type LoanState } from '../../domain/replay.js';
 import type { BusinessDate } from '../../domain/time.js';
 import { DomainError } from '../../errors.js';
 import type { Demand, Loan } from '../../generated/prisma/client.js';
 import { columnToDate } from '../../http/wire.js';
 import type { LineDetailsService } from '../line-details/service.js';
+import { disbursedTranchesOf } from '../loans/tranche-segments.js';
 import { paramsFromJson } from '../loan-params/schemas.js';
 
 /** Loans whose demands take money. */
@@ -57,43 +58,32 @@ export function demandStateOf(d: Demand): DemandState {
   };
 }
 
-/** A disbursed loan row as the pure replay sees it. */
-export const loanStateOf = (l: Loan): LoanState => ({ id: l.id, terms: paramsFromJson(l.terms), disbursementDate: columnToDate(l.disbursementDate!) });
+/** A disbursed loan row (and its further tranches paid out, if any) as the pure replay sees it. */
+export const loanStateOf = (l: Loan, tranches?: readonly PrincipalTranche[]): LoanState => ({
+  id: l.id, terms: paramsFromJson(l.terms), disbursementDate: columnToDate(l.disbursementDate!), ...(tranches?.length ? { tranches } : {}),
+});
 
 export class Ledger {
   constructor(private readonly db: Database, readonly lineDetails: LineDetailsService) {}
 
-  /** The open demands of the account's open loans (or of `loanIds`), as the engine sees them on valueDate. */
+  /**
+   * The open demands of the account's open loans (or of `loanIds`), as the engine sees them on
+   * valueDate: the same rule as a replay (domain/replay.ts openDemandsOn), so a loan paid out after
+   * valueDate takes nothing, and accrued interest follows each tranche's own date.
+   */
   async openBook(companyId: string, accountId: string, loanIds: readonly string[], valueDate: BusinessDate): Promise<OpenBook> {
     const loans = await this.db.client.loan.findMany({
-      where: { companyId, accountId, status: { in: OPEN_LOAN_STATUSES }, ...(loanIds.length > 0 ? { id: { in: [...loanIds] } } : {}) },
+      where: { companyId, accountId, status: { in: OPEN_LOAN_STATUSES }, disbursementDate: { not: null }, ...(loanIds.length > 0 ? { id: { in: [...loanIds] } } : {}) },
     });
     const rows = await this.db.client.demand.findMany({
       where: { companyId, loanId: { in: loans.map((l) => l.id) }, status: { not: 'cancelled' } },
       orderBy: [{ dueDate: 'asc' }, { installmentNumber: 'asc' }],
     });
-    const byLoan = new Map(loans.map((l) => [l.id, l]));
-    const accrued = await this.accruedInterest(companyId, loans, rows, valueDate);
-    const demands: OpenDemand[] = rows.filter((d) => demandOutstanding(d) > 0n).map((d) => ({
-      id: d.id, loanId: d.loanId, dueDate: columnToDate(d.dueDate), installmentNumber: d.installmentNumber,
-      loanDisbursementDate: columnToDate(byLoan.get(d.loanId)!.disbursementDate!),
-      outstanding: { P: componentOutstanding(d, 'P'), NI: componentOutstanding(d, 'NI'), OI: componentOutstanding(d, 'OI'), PI: componentOutstanding(d, 'PI'), FEE: componentOutstanding(d, 'FEE') },
-      accruedInterest: accrued.get(d.id),
-    }));
-    return { demands, rows: new Map(rows.map((d) => [d.id, d])), loans: byLoan };
-  }
-
-  /** Interest accrued to valueDate and not yet paid on each loan's running (not yet due) demand: what a prepayment may settle. */
-  private async accruedInterest(companyId: string, loans: Loan[], rows: Demand[], valueDate: BusinessDate): Promise<Map<string, bigint>> {
-    // The rule itself is pure (domain/replay.ts), so a replay accrues exactly as a live allocation does.
-    const result = new Map<string, bigint>();
-    for (const loan of loans) {
-      if (!loan.disbursementDate) continue;
-      const demands = rows.filter((d) => d.loanId === loan.id).map(demandStateOf);
-      const accrued = accruedInterest(loanStateOf(loan), demands, await this.prepaidPrincipal(companyId, loan.id), valueDate);
-      if (accrued) result.set(accrued.demandId, accrued.amount);
-    }
-    return result;
+    const tranches = await disbursedTranchesOf(this.db, companyId, loans.map((l) => l.id));
+    const prepaid = new Map<string, PrincipalRepayment[]>();
+    for (const loan of loans) prepaid.set(loan.id, await this.prepaidPrincipal(companyId, loan.id));
+    const demands = openDemandsOn(loans.map((l) => loanStateOf(l, tranches.get(l.id))), rows.map(demandStateOf), prepaid, valueDate, loanIds);
+    return { demands, rows: new Map(rows.map((d) => [d.id, d])), loans: new Map(loans.map((l) => [l.id, l])) };
   }
 
   /** Principal a loan has had prepaid (net of reversals), by value date. */

@@ -207,18 +207,21 @@ class NachRepository extends TenantRepository {
 
   /**
    * Inserts a batch of pending presentations and their audit rows in two statements: an ORM
-   * insert costs about a millisecond per row, and a batch may hold thousands.
+   * insert costs about a millisecond per row, and a batch may hold thousands. Timestamps are
+   * truncated to the millisecond, the precision of the rows Prisma writes (a JS Date), so a
+   * presentation's created_at reads back exactly as stored.
    */
   async insertPresentations(batch: string, date: BusinessDate, actor: string | null, rows: PresentationRow[]): Promise<LmsRecord[]> {
     const json = JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
     await this.client.$executeRaw`
       INSERT INTO records (id, company_id, account_id, ref_id, type, status, payment_mode, received_paise, tds_paise, amount_paise,
         settlement_order, component_order, excess_handling, record_date, bank_date, loan_ids, umrn, nach_batch, presented_demand_ids,
-        approval_required, uploaded_by, created_by)
+        approval_required, uploaded_by, created_by, created_at, updated_at)
       SELECT x."id", ${this.companyId}::uuid, x."accountId", x."refId", 'nach', 'pending', 'nach', x."amount", 0, x."amount",
-        x."settlementOrder", x."componentOrder", x."excessHandling", now(), ${date}::date,
+        x."settlementOrder", x."componentOrder", x."excessHandling", date_trunc('milliseconds', now()), ${date}::date,
         ARRAY(SELECT jsonb_array_elements_text(x."loanIds"))::uuid[], x."umrn", ${batch},
-        ARRAY(SELECT jsonb_array_elements_text(x."demandIds"))::uuid[], false, ${actor}, ${actor}
+        ARRAY(SELECT jsonb_array_elements_text(x."demandIds"))::uuid[], false, ${actor}, ${actor},
+        date_trunc('milliseconds', now()), date_trunc('milliseconds', now())
       FROM jsonb_to_recordset(${json}::jsonb) AS x("id" uuid, "accountId" uuid, "refId" text, "amount" bigint, "settlementOrder" text,
         "componentOrder" text, "excessHandling" text, "umrn" text, "loanIds" jsonb, "demandIds" jsonb)`;
     await this.client.$executeRaw`
@@ -464,7 +467,7 @@ export class NachService {
         throw new DomainError('VALIDATION_ERROR', `The presentation date ${presented} is in the future: give settled_at.`, { [`rows.${index}.settled_at`]: ['required: the presentation date is in the future'] });
       }
     }
-    const processed = await this.records.markProcessed(by, record.id, { utr: row.utr ?? defaultNachUtr(record.refId), settled_at: settledAt, collection_bank_id: bankId });
+    const processed = await this.records.markProcessed(by, record.id, { utr: row.utr ?? defaultNachUtr(record.refId), settled_at: settledAt, collection_bank_id: bankId }, 'nach_status_file');
     await writeAudit(this.db, { companyId: by.companyId, entityType: 'record', entityId: record.id, action: 'nach_success', actor: by.actor, data: { utr: processed.utr } });
     return processed;
   }

@@ -11,7 +11,7 @@ import { parseComponentOrderOrThrow, type ExcessHandling, type SettlementOrder }
 import { newId } from '../../domain/ids.js';
 import { release, use, type LineLimit } from '../../domain/limits.js';
 import { COMPONENTS, type Component } from '../../domain/loan-params.js';
-import type { PrincipalRepayment } from '../../domain/prepay.js';
+import type { PrincipalRepayment, PrincipalTranche } from '../../domain/prepay.js';
 import {
   diffSplits, demandStatusOf, replay, totalOutstanding, unwind,
   type Book, type DemandState, type PostedLine, type RecordChange, type ReplayRecord, type ReplayResult,
@@ -22,6 +22,7 @@ import { Prisma, type Demand, type Loan, type Record as LmsRecord, type Settleme
 import { columnToDate, dateToColumn } from '../../http/wire.js';
 import { writeAudit } from '../audit/audit.js';
 import { LineDetailsRepository, limitColumns, limitOf } from '../line-details/repository.js';
+import { disbursedTranchesOf } from '../loans/tranche-segments.js';
 import type { Actor } from '../users/service.js';
 import { demandStateOf, loanStateOf, OPEN_LOAN_STATUSES, type Ledger } from './ledger.js';
 
@@ -58,6 +59,8 @@ export interface ReplayOutcome {
 interface Loaded {
   accountId: string;
   loans: Map<string, Loan>;
+  /** Further tranches each loan has paid out (multi-tranche loans). */
+  tranches: Map<string, PrincipalTranche[]>;
   demands: Map<string, Demand>;
   /** The subject, then the processed records after it in (value date, created_at, id) order. */
   records: LmsRecord[];
@@ -129,6 +132,7 @@ export class Replayer {
     const demands = await this.db.client.demand.findMany({ where: { companyId, loanId: { in: loans.map((l) => l.id) }, status: { not: 'cancelled' } } });
     const loaded: Loaded = {
       accountId, records, removed, loans: new Map(loans.map((l) => [l.id, l])), demands: new Map(demands.map((d) => [d.id, d])),
+      tranches: await disbursedTranchesOf(this.db, companyId, loans.map((l) => l.id)),
       fixedPrepaid: await this.fixedPrepaid(companyId, accountId, ids),
     };
     for (const line of removed) {
@@ -168,7 +172,7 @@ export class Replayer {
   /** Unwind, replay, diff: all pure. Engine and replay invariant breaks are bugs: 500, never fixed up. */
   private plan(loaded: Loaded, subject: ReplaySubject): Plan {
     const current: Book = {
-      loans: [...loaded.loans.values()].map(loanStateOf), demands: [...loaded.demands.values()].map(demandStateOf), prepaid: loaded.fixedPrepaid,
+      loans: [...loaded.loans.values()].map((l) => loanStateOf(l, loaded.tranches.get(l.id))), demands: [...loaded.demands.values()].map(demandStateOf), prepaid: loaded.fixedPrepaid,
     };
     const records = loaded.records.map((r, sequence) => replayRecordOf(r, sequence, this.poolOf(r, loaded, subject)));
     try {

@@ -36,6 +36,8 @@ export const RecordIn = z.strictObject({
   }).optional().meta({ description: 'Who paid, to help match an unmatched record' }),
 }).superRefine((body, ctx) => {
   if (body.received_amount === undefined && body.amount === undefined) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'give amount or received_amount' });
+  // A record of nothing moves nothing: received and TDS may each be 0, not both.
+  else if (body.amount === undefined && body.received_amount! + (body.tds_amount ?? 0n) === 0n) ctx.addIssue({ code: 'custom', path: ['amount'], message: 'must be more than 0 (received_amount + tds_amount)' });
   if (body.amount !== undefined && body.received_amount !== undefined && body.amount !== body.received_amount + (body.tds_amount ?? 0n)) {
     ctx.addIssue({ code: 'custom', path: ['amount'], message: 'must equal received_amount + tds_amount' });
   }

@@ -18,6 +18,8 @@ import { writeAudit } from '../audit/audit.js';
 import { paramsFromJson } from '../loan-params/schemas.js';
 import { paramsOfAccount } from '../loan-params/service.js';
 import type { Actor } from '../users/service.js';
+import { assertAccountOpenForRecords, assertRecordRoom } from './account-room.js';
+import { assertAdjustable } from './adjustment-room.js';
 import type { Ledger } from './ledger.js';
 import { Replayer } from './replay.js';
 import { RecordsRepository, type RecordFilter, type SettlementFilter } from './repository.js';
@@ -56,6 +58,9 @@ export interface ProcessInput {
   collection_bank_id?: string;
 }
 
+/** Who is marking a record processed: by hand (Mark Processed, a match) or the bank's NACH status file. */
+export type ProcessVia = 'manual' | 'nach_status_file';
+
 export class RecordsService {
   private replayerInstance?: Replayer;
 
@@ -70,16 +75,26 @@ export class RecordsService {
     return new RecordsRepository(this.db, companyId);
   }
 
-  /** Creates a record; an account that cannot be resolved by external id leaves it unmatched. */
+  /**
+   * Creates a record; an account that cannot be resolved by external id leaves it unmatched. A
+   * record of nothing is a 400; a closed account, or one whose records would pass MAX_RUPEES, a 409
+   * (checked under the account's lock).
+   */
   create(by: Actor, input: NewRecord): Promise<LmsRecord> {
     return this.db.transaction(async () => {
+      if (input.received_amount + (input.tds_amount ?? 0n) <= 0n) throw invalidField('amount', 'must be more than 0 (received_amount + tds_amount)');
       const accounts = new AccountsRepository(this.db, by.companyId);
       let account = null;
       if (input.account) {
-        account = await accounts.findById(input.account);
+        account = await accounts.lockForUpdate(input.account);
         if (!account) throw new DomainError('NOT_FOUND', 'Account not found.', { account: ['not found'] });
       } else if (input.account_external_id) {
-        account = await accounts.findByExternalId(input.account_external_id);
+        const found = await accounts.findByExternalId(input.account_external_id);
+        account = found ? await accounts.lockForUpdate(found.id) : null;
+      }
+      if (account) {
+        assertAccountOpenForRecords(account, 'take new records');
+        await assertRecordRoom(this.db, by.companyId, account.id, input.received_amount + (input.tds_amount ?? 0n));
       }
       const params = account ? await paramsOfAccount(this.db, by.companyId, account) : null;
       const terms: StoredParams = params ? paramsFromJson(params.params) : DEFAULT_PARAMS;
@@ -98,7 +113,7 @@ export class RecordsService {
         excessHandling: input.excess_handling ?? terms.excess_handling ?? (loanKindOf(terms) === 'bullet' ? 'prepay' : 'hold'),
         utr: input.utr ?? null, recordDate: input.date ?? new Date(), settledAt: input.settled_at ?? null,
         valueDate: input.settled_at ? dateToColumn(istDateOf(input.settled_at)) : null, collectionBankId: input.collection_bank_id ?? null, remark: input.remark ?? null, payer: input.payer as object | undefined,
-        loanIds: input.loans ?? [], cashbackLoanId: input.cashback_loan ?? null, holdbackLoanId: input.holdback_loan ?? null,
+        loanIds: [...new Set(input.loans ?? [])], cashbackLoanId: input.cashback_loan ?? null, holdbackLoanId: input.holdback_loan ?? null,
         approvalRequired: MANUAL_TYPES.has(type) || (await this.overThreshold(by.companyId, amount)),
         uploadedBy: by.actor, uploadedById: null, createdBy: by.actor,
       }), () => utrTaken(input.utr!));
@@ -175,12 +190,18 @@ export class RecordsService {
   /**
    * Mark Processed: pending -> processed, allocating in the same transaction. A record that
    * needs approval and has none goes to approval_pending with the details kept, and allocates
-   * when a checker approves it.
+   * when a checker approves it. A NACH presentation is processed only by the bank's status file
+   * (`via`): its amount was computed, not typed, so only the bank may confirm it.
    */
-  markProcessed(by: Actor, id: string, input: ProcessInput): Promise<LmsRecord> {
+  markProcessed(by: Actor, id: string, input: ProcessInput, via: ProcessVia = 'manual'): Promise<LmsRecord> {
     return this.locked(by, id, async (record, repo) => {
       if (record.status === 'unmatched') throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is unmatched: match it to an account first.`, { status: ['unmatched'] });
       if (record.status !== 'pending') throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is ${record.status}; only a pending record can be marked processed.`, { status: [record.status] });
+      if (record.type === 'nach' && via !== 'nach_status_file') {
+        throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is a NACH presentation: it is processed (or failed) by the bank's status file (PUT records/nach_presentation_status/), not by hand.`,
+          { status: ['a NACH presentation is processed only through the NACH presentation status file'] });
+      }
+      await this.assertAccountOpen(by.companyId, record, 'process records');
       const utr = input.utr ?? record.utr;
       if (utr) await this.assertUtrFree(by.companyId, utr, record.id);
       if (input.collection_bank_id) await this.assertBank(by.companyId, input.collection_bank_id);
@@ -206,6 +227,7 @@ export class RecordsService {
    */
   async allocateLocked(by: Actor, record: LmsRecord, repo: RecordsRepository): Promise<LmsRecord> {
     if (!record.accountId || !record.valueDate) throw new Error(`record ${record.id} cannot allocate without an account and a value date`);
+    await this.assertAccountOpen(by.companyId, record, 'process records');
     const valueDate: BusinessDate = columnToDate(record.valueDate);
     const latest = await this.replayer.latestSettledDate(by.companyId, record);
     const backDated = latest !== null && latest > valueDate;
@@ -248,6 +270,13 @@ export class RecordsService {
       });
       return reverted;
     });
+  }
+
+  /** The record's account (locked by the caller) must not be closed: 409 naming `account`. */
+  private async assertAccountOpen(companyId: string, record: LmsRecord, doing: string): Promise<void> {
+    if (!record.accountId) return;
+    const account = await new AccountsRepository(this.db, companyId).findById(record.accountId);
+    if (account) assertAccountOpenForRecords(account, doing);
   }
 
   private assertRevertible(record: LmsRecord): void {
@@ -294,10 +323,23 @@ export class RecordsService {
   approve(by: Actor, id: string, remarks?: string): Promise<LmsRecord> {
     return this.locked(by, id, async (record, repo) => {
       this.assertChecker(by, record, 'approve');
+      await this.assertStillAdjustable(by.companyId, record);
       const approved = await repo.update(id, { approvedBy: by.actor, approvedAt: new Date(), approvalRemarks: remarks ?? record.approvalRemarks, status: 'pending' });
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'record', entityId: id, action: 'approved', actor: by.actor, data: { remarks: remarks ?? null } });
       return approved.settledAt ? this.allocateLocked(by, approved, repo) : approved;
     });
+  }
+
+  /**
+   * A cashback or holdback is checked again when approved (the account lock is held): its loan may
+   * have been repaid, closed or adjusted by others since it was initiated. 409 naming `amount`.
+   */
+  private async assertStillAdjustable(companyId: string, record: LmsRecord): Promise<void> {
+    if (record.type !== 'cashback' && record.type !== 'holdback') return;
+    const loanId = (record.type === 'cashback' ? record.cashbackLoanId : record.holdbackLoanId) ?? (record.loanIds.length === 1 ? record.loanIds[0]! : null);
+    const loan = loanId ? await this.db.client.loan.findFirst({ where: { companyId, id: loanId } }) : null;
+    if (!loan) throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is a ${record.type} that names no loan; it cannot be approved.`, { amount: ['names no loan to adjust'] });
+    await assertAdjustable(this.db, companyId, loan, record.type, record.amountPaise, record.id);
   }
 
   reject(by: Actor, id: string, remarks: string): Promise<LmsRecord> {
@@ -325,7 +367,9 @@ export class RecordsService {
       const record = await repo.lockForUpdate(id);
       if (!record) throw notFound('Record');
       if (record.status !== 'unmatched') throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is ${record.status}; only an unmatched record can be matched.`, { status: [record.status] });
+      assertAccountOpenForRecords(account, 'take new records');
       await this.assertLoansOf(by.companyId, accountId, record.loanIds);
+      await assertRecordRoom(this.db, by.companyId, accountId, record.amountPaise);
       const matched = await repo.update(id, { accountId, status: 'pending' });
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'record', entityId: id, action: 'matched', actor: by.actor, data: { account: accountId } });
       if (!matched.settledAt) return matched;
