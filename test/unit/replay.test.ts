@@ -12,7 +12,8 @@ import {
   type Book, type DemandState, type LoanState, type PostedLine, type RecordChange, type ReplayRecord,
 } from '../../src/domain/replay.js';
 
-const RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
+// The issue asks for at least 10,000 cases in CI for the replay properties (about 18 s here).
+const RUNS = Number(process.env.FC_NUM_RUNS ?? 10000);
 const COMPONENTS: readonly Component[] = ['P', 'NI', 'OI', 'PI', 'FEE'];
 const DEFAULT_ORDER = parseComponentOrderOrThrow('PI-OI-NI-P');
 
