@@ -79,3 +79,27 @@ describe('Outstanding data', () => {
     expect((await get(`/v1/lms/emis/outstanding/?loan=${loanId}`)).body.count).toBe(11);
   });
 });
+
+describe('the foreclosure quote is what a payoff that day settles', () => {
+  it('a multi-tranche bullet loan: interest tranche by tranche; paying the quote closes the loan', async () => {
+    const { istDateOf } = await import('../../src/domain/time.js');
+    const { addDays } = await import('../../src/domain/dates.js');
+    const today = istDateOf(new Date());
+    const account = await accountWithParams(ctx, tenant.companyId, {
+      days_in_year: 360, tenure_period: 'days', tenure_value: 40, roi_slab_based: true,
+      roi_value: [{ days: '15', value: 18 }, { days: '30', value: 24 }, { days: -1, value: 36 }],
+    });
+    const { loan: l, payout } = await ctx.app.services.loans.initiateDisbursement(by(), account.id, { amount: 100_000_00n, sanctioned_amount: 200_000_00n });
+    await ctx.app.services.payouts.markProcessed(by(), payout.id, { utr: 'Q1', bankDate: addDays(today, -19) });
+    const tranche = await ctx.app.services.tranches.request(by(), l.id, 100_000_00n);
+    await ctx.app.services.payouts.markProcessed(by(), tranche.id, { utr: 'Q2', bankDate: today });
+    // Day 20 of the first 1,00,000: 750 (15 days at 18%) + 333.33 (5 days at 24%); day 1 of the
+    // tranche: 100000 x 18% / 360 = 50. The quote charges nothing for the tranche's days before it.
+    const quote = (await get(`/v1/lms/loans/${l.id}/summary/?as_of=${today}`)).body.foreclosure;
+    expect(quote).toMatchObject({ accrued_interest: 1133.33, future_principal: 200000, amount: 201133.33 });
+    const record = await ctx.app.services.records.create(by(), { account: account.id, received_amount: 201_133_33n });
+    const done = await ctx.app.services.records.markProcessed(by(), record.id, { utr: `Q3${Date.now()}`, settled_at: new Date() });
+    expect(done.remainingPaise).toBe(0n);
+    expect((await get(`/v1/lms/loans/${l.id}/`)).body.status).toBe('closed');
+  });
+});

@@ -278,9 +278,32 @@ describe('Zero records, closed accounts, NACH by hand (review suspicions)', () =
     const byHand = await put(`/v1/lms/records/${nach.id}/mark_processed/`, { utr: utr(), settled_at: settledOn('2024-02-05'), collection_bank_id: bankId });
     expect(byHand.status).toBe(409);
     expect(byHand.body.errors).toHaveProperty('status');
+    // Nor can it be taken out of the bank's flow through approval.
+    expect((await put(`/v1/lms/records/${nach.id}/request_approval/`, {})).status).toBe(409);
     expect((await get(`/v1/lms/records/${nach.id}/`)).body.status).toBe('pending');
     const file = await put('/v1/lms/records/nach_presentation_status/', { collection_bank_id: bankId, rows: [{ record: nach.id, status: 'success', settled_at: settledOn('2024-02-05') }] });
     expect(file.status).toBe(200);
     expect(file.body.results[0]).toMatchObject({ outcome: 'processed', status: 'processed' });
+  });
+});
+
+describe('second review', () => {
+  it('the records export quotes a client-chosen external id that looks like a formula', async () => {
+    const account = await ctx.app.services.accounts.create(by(), { name: 'Formula', sanctioned_limit: 100n, external_id: '=HYPERLINK("http://x")' });
+    await ctx.app.services.records.create(by(), { account: account.id, received_amount: 100n });
+    const text = (await ctx.http().put('/v1/lms/records/export/').set('Authorization', tenant.bearer('maker')).send({ account: account.id })).text;
+    expect(text).toContain(`'=HYPERLINK`);
+    expect(text).not.toMatch(/,"?=HYPERLINK/);
+  });
+
+  it('loan data cannot change under a topup waiting to pay out on it', async () => {
+    const account = await accountWithParams(ctx, tenant.companyId, BULLET);
+    const data = await post('/v1/lms/loan_data/', { account: account.id, tenure_value: 30 });
+    expect(data.status).toBe(201);
+    const topup = await post('/v1/lms/topups/', { account: account.id, amount: 1000, loan_data: data.body.id, disbursement_date: addDays(istDateOf(new Date()), 3), credit_bank: BANK });
+    expect(topup.body.status).toBe('scheduled');
+    const change = await ctx.http().patch(`/v1/lms/loan_data/${data.body.id}/`).set('Authorization', tenant.bearer('maker')).send({ tenure_value: 90 });
+    expect(change.status).toBe(409);
+    expect(change.body.errors).toHaveProperty('loan_data');
   });
 });

@@ -78,6 +78,10 @@ export class LoanDataService {
       const current = await repo.lock(id);
       if (!current) throw notFound('Loan data');
       if (current.loanId) throw new DomainError('STATE_CONFLICT', 'This loan data belongs to a disbursed loan and cannot change; use Restructure or Reset RPS.');
+      // A topup waiting to pay out under these terms (scheduled, or approved in a group) was
+      // checked, and maybe approved, on them: they cannot change under it.
+      const waiting = await this.db.client.topup.findFirst({ where: { companyId: by.companyId, loanDataId: id, status: { in: ['scheduled', 'approved'] } }, select: { refId: true } });
+      if (waiting) throw new DomainError('STATE_CONFLICT', `Topup ${waiting.refId} waits to pay out under this loan data; unschedule it first.`, { loan_data: [`used by topup ${waiting.refId}`] });
       const merged = { ...termsFromJson(current.terms), ...terms };
       await this.checkAgainstAccount(by.companyId, current.accountId, merged);
       const row = await repo.update(id, termsToJson(merged));

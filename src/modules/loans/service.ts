@@ -8,6 +8,7 @@ import { DEFAULT_PARAMS, normalizeParams, validateParams, type StoredParams } fr
 import { disbursalFor, scheduleFor, TermsError } from '../../domain/loan-terms.js';
 import { foreclosureAmount, type DemandSnapshot, type Foreclosure } from '../../domain/foreclosure.js';
 import { planReset } from '../../domain/reset.js';
+import { accruedInterest } from '../../domain/replay.js';
 import { istDateOf, type BusinessDate } from '../../domain/time.js';
 import { DomainError, notFound, validationFailed } from '../../errors.js';
 import type { Demand, Loan, Payout } from '../../generated/prisma/client.js';
@@ -22,6 +23,8 @@ import { paramsOfAccount } from '../loan-params/service.js';
 import type { Actor } from '../users/service.js';
 import type { CreditBank, PayoutsService } from '../payouts/service.js';
 import { LoansRepository, type DemandFilter, type LoanFilter } from './repository.js';
+import { demandStateOf, loanStateOf, prepaidPrincipalOf } from './loan-state.js';
+import { disbursedTranchesOf } from './tranche-segments.js';
 
 export interface DisbursementRequest {
   amount: bigint;
@@ -325,18 +328,27 @@ export class LoansService {
     return this.repo(companyId).demandsOf(loanId);
   }
 
-  /** Loan summary as of a date: the loan, its live demands and what closing it that day takes. */
+  /**
+   * Loan summary as of a date: the loan, its live demands and what closing it that day takes. The
+   * interest accrued in the running period is the same figure a prepayment that day would settle
+   * (src/domain/replay.ts accruedInterest: tranche by tranche, net of principal prepaid and of
+   * interest already paid or waived), so paying the quote closes the loan.
+   */
   async summary(companyId: string, loanId: string, asOf: BusinessDate): Promise<{ loan: Loan; demands: Demand[]; foreclosure: Foreclosure | null }> {
     const loan = await this.get(companyId, loanId);
     const demands = (await this.repo(companyId).demandsOf(loanId)).filter((d) => d.status !== 'cancelled');
     if (!loan.disbursementDate) return { loan, demands, foreclosure: null };
-    const snapshots: DemandSnapshot[] = demands.map((d) => ({
-      kind: d.kind as 'emi' | 'fee', periodStart: d.periodStart ? columnToDate(d.periodStart) : null, dueDate: columnToDate(d.dueDate),
-      p: d.pDuePaise - d.pPaidPaise - d.pWaivedPaise, ni: d.niDuePaise - d.niPaidPaise - d.niWaivedPaise,
-      oi: d.oiDuePaise - d.oiPaidPaise - d.oiWaivedPaise, pi: d.piDuePaise - d.piPaidPaise - d.piWaivedPaise,
-      fee: d.feeDuePaise - d.feePaidPaise - d.feeWaivedPaise, pDue: d.pDuePaise, niDue: d.niDuePaise, niPaid: d.niPaidPaise,
+    const states = demands.map(demandStateOf);
+    const snapshots: DemandSnapshot[] = states.map((d) => ({
+      kind: d.kind, periodStart: d.periodStart, dueDate: d.dueDate,
+      p: d.due.P - d.paid.P - d.waived.P, ni: d.due.NI - d.paid.NI - d.waived.NI, oi: d.due.OI - d.paid.OI - d.waived.OI,
+      pi: d.due.PI - d.paid.PI - d.waived.PI, fee: d.due.FEE - d.paid.FEE - d.waived.FEE,
+      pDue: d.due.P, niDue: d.due.NI, niPaid: d.paid.NI, niWaived: d.waived.NI,
     }));
-    return { loan, demands, foreclosure: foreclosureAmount(paramsFromJson(loan.terms), columnToDate(loan.disbursementDate), snapshots, asOf) };
+    const quote = foreclosureAmount(paramsFromJson(loan.terms), columnToDate(loan.disbursementDate), snapshots, asOf);
+    const tranches = (await disbursedTranchesOf(this.db, companyId, [loanId])).get(loanId);
+    const accrued = accruedInterest(loanStateOf(loan, tranches), states, await prepaidPrincipalOf(this.db, companyId, loanId), asOf)?.amount ?? 0n;
+    return { loan, demands, foreclosure: { ...quote, accruedInterest: accrued, total: quote.total - quote.accruedInterest + accrued } };
   }
 
   async outstanding(companyId: string, page: PageRequest, filter: { account?: string; loan?: string; due_to?: Date }) {

@@ -64,10 +64,16 @@ export class RecordExporter {
   }
 }
 
+/**
+ * Text a client chose (external ids): a leading = + - @ would run as a formula when the file is
+ * opened in a spreadsheet, so it gets a leading quote. Amounts are ours and stay as they are.
+ */
+const cell = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+
 function recordColumns(r: LmsRecord, externalId: string | null, bank: CollectionBank | undefined): string[] {
   return [
-    r.id, r.refId, r.type, r.status, r.accountId ?? '', externalId ?? '', rupees(r.amountPaise), rupees(r.receivedPaise), rupees(r.tdsPaise),
-    rupees(r.remainingPaise), r.utr ?? '', r.paymentMode ?? '', r.recordDate.toISOString(), r.settledAt?.toISOString() ?? '',
+    r.id, r.refId, r.type, r.status, r.accountId ?? '', cell(externalId ?? ''), rupees(r.amountPaise), rupees(r.receivedPaise), rupees(r.tdsPaise),
+    rupees(r.remainingPaise), cell(r.utr ?? ''), r.paymentMode ?? '', r.recordDate.toISOString(), r.settledAt?.toISOString() ?? '',
     r.valueDate ? columnToDate(r.valueDate) : '', bank?.accountNo ?? '', String(r.backDateFound),
   ];
 }

@@ -14,7 +14,6 @@ import type { Demand, Loan } from '../../generated/prisma/client.js';
 import { columnToDate } from '../../http/wire.js';
 import type { LineDetailsService } from '../line-details/service.js';
 import { disbursedTranchesOf } from '../loans/tranche-segments.js';
-import { paramsFromJson } from '../loan-params/schemas.js';
 
 /** Loans whose demands take money. */
 export const OPEN_LOAN_STATUSES = ['active', 'overdue', 'npa'];
@@ -47,21 +46,9 @@ export interface AllocationRules {
   excessHandling: ExcessHandling;
 }
 
-/** A demand row as the pure replay sees it. */
-export function demandStateOf(d: Demand): DemandState {
-  return {
-    id: d.id, loanId: d.loanId, kind: d.kind === 'fee' ? 'fee' : 'emi', installmentNumber: d.installmentNumber,
-    periodStart: d.periodStart ? columnToDate(d.periodStart) : null, dueDate: columnToDate(d.dueDate),
-    due: { P: d.pDuePaise, NI: d.niDuePaise, OI: d.oiDuePaise, PI: d.piDuePaise, FEE: d.feeDuePaise },
-    paid: { P: d.pPaidPaise, NI: d.niPaidPaise, OI: d.oiPaidPaise, PI: d.piPaidPaise, FEE: d.feePaidPaise },
-    waived: { P: d.pWaivedPaise, NI: d.niWaivedPaise, OI: d.oiWaivedPaise, PI: d.piWaivedPaise, FEE: d.feeWaivedPaise },
-  };
-}
+import { demandStateOf, loanStateOf, prepaidPrincipalOf } from '../loans/loan-state.js';
 
-/** A disbursed loan row (and its further tranches paid out, if any) as the pure replay sees it. */
-export const loanStateOf = (l: Loan, tranches?: readonly PrincipalTranche[]): LoanState => ({
-  id: l.id, terms: paramsFromJson(l.terms), disbursementDate: columnToDate(l.disbursementDate!), ...(tranches?.length ? { tranches } : {}),
-});
+export { demandStateOf, loanStateOf };
 
 export class Ledger {
   constructor(private readonly db: Database, readonly lineDetails: LineDetailsService) {}
@@ -87,12 +74,8 @@ export class Ledger {
   }
 
   /** Principal a loan has had prepaid (net of reversals), by value date. */
-  private async prepaidPrincipal(companyId: string, loanId: string): Promise<PrincipalRepayment[]> {
-    const rows = await this.db.client.$queryRaw<{ value_date: Date; amount: bigint }[]>`
-      SELECT value_date, SUM(amount_paise)::bigint AS amount FROM settlements
-      WHERE company_id = ${companyId}::uuid AND loan_id = ${loanId}::uuid AND component = 'P' AND source = 'prepay'
-      GROUP BY value_date HAVING SUM(amount_paise) <> 0 ORDER BY value_date`;
-    return rows.map((r) => ({ valueDate: columnToDate(r.value_date), amount: r.amount }));
+  private prepaidPrincipal(companyId: string, loanId: string): Promise<PrincipalRepayment[]> {
+    return prepaidPrincipalOf(this.db, companyId, loanId);
   }
 
   /** Runs the engine over the book; engine input errors are bugs of ours, invariant breaks likewise. */

@@ -308,6 +308,7 @@ export class RecordsService {
   /** Request Approval: a pending record waits for a checker before it can allocate. */
   requestApproval(by: Actor, id: string, remarks?: string): Promise<LmsRecord> {
     return this.locked(by, id, async (record, repo) => {
+      assertNotNach(record, 'sent for approval');
       if (record.status !== 'pending') throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is ${record.status}; only a pending record can ask for approval.`, { status: [record.status] });
       const waiting = await repo.update(id, { status: 'approval_pending', approvalRequired: true, approvedAt: null, approvedBy: null, approvalRequestedBy: by.actor, approvalRequestedAt: new Date(), approvalRemarks: remarks ?? null });
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'record', entityId: id, action: 'approval_requested', actor: by.actor, data: { remarks: remarks ?? null } });
@@ -344,6 +345,7 @@ export class RecordsService {
 
   reject(by: Actor, id: string, remarks: string): Promise<LmsRecord> {
     return this.locked(by, id, async (record, repo) => {
+      assertNotNach(record, 'rejected');
       this.assertChecker(by, record, 'reject');
       const rejected = await repo.update(id, { status: 'rejected', rejectedBy: by.actor, rejectedAt: new Date(), approvalRemarks: remarks });
       await writeAudit(this.db, { companyId: by.companyId, entityType: 'record', entityId: id, action: 'rejected', actor: by.actor, data: { remarks } });
@@ -376,6 +378,11 @@ export class RecordsService {
       return this.markProcessed(by, id, { settled_at: matched.settledAt, utr: matched.utr ?? undefined, collection_bank_id: matched.collectionBankId ?? undefined });
     });
   }
+}
+
+/** A NACH presentation's outcome comes only from the bank's status file. */
+function assertNotNach(record: LmsRecord, action: string): void {
+  if (record.type === 'nach') throw new DomainError('STATE_CONFLICT', `Record ${record.refId} is a NACH presentation; only the bank's status file settles it, it cannot be ${action}.`, { status: ['nach presentation'] });
 }
 
 function utrTaken(utr: string, other?: LmsRecord): DomainError {
