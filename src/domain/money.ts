@@ -49,6 +49,13 @@ export function paiseToRupees(paise: Paise): number {
   return Number(paise) / 100;
 }
 
+/** Paise as rupee text with exactly two decimals ("1234.50", "-0.05"), in bigint: no float on the way (files, CSV). */
+export function formatRupees(paise: Paise): string {
+  const sign = paise < 0n ? '-' : '';
+  const magnitude = paise < 0n ? -paise : paise;
+  return `${sign}${magnitude / 100n}.${(magnitude % 100n).toString().padStart(2, '0')}`;
+}
+
 /**
  * Divides numerator by denominator (denominator > 0) and rounds to an integer by `mode`.
  * This is the one rounding point for money: callers compute at full precision in bigint and

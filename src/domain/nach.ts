@@ -60,7 +60,3 @@ export function skipReason(account: { hasMandate: boolean; unpresented: number; 
 /** The UTR a success row gets when the bank's file carries none: unique, because ref ids are. */
 export const defaultNachUtr = (refId: string): string => `NACH${refId}`;
 
-/** The instant an IST business day starts (00:00 IST): its IST date is that day. */
-export function istDayStart(date: BusinessDate): Date {
-  return new Date(Date.parse(`${date}T00:00:00Z`) - (5 * 60 + 30) * 60 * 1000);
-}

@@ -25,3 +25,8 @@ export function businessDateToEpoch(date: BusinessDate): number {
 export function istDateOf(instant: Date): BusinessDate {
   return new Date(instant.getTime() + IST_OFFSET_MS).toISOString().slice(0, 10);
 }
+
+/** The instant an IST business day starts (00:00 IST): its IST date is that day. */
+export function istDayStart(date: BusinessDate): Date {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - (5 * 60 + 30) * 60 * 1000);
+}

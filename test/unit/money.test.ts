@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_RUPEES, MoneyFormatError, paiseToRupees, roundDiv, rupeesToPaise, type RoundingMode } from '../../src/domain/money.js';
+import { formatRupees, MAX_RUPEES, MoneyFormatError, paiseToRupees, roundDiv, rupeesToPaise, type RoundingMode } from '../../src/domain/money.js';
 
 const NUM_RUNS = 1000;
 const MAX_PAISE = BigInt(MAX_RUPEES) * 100n;
@@ -32,6 +32,23 @@ describe('rupeesToPaise', () => {
     [MAX_RUPEES + 0.01], [MAX_RUPEES * 10], [String(MAX_RUPEES + 1)],
   ])('rejects %j with MoneyFormatError', (input) => {
     expect(() => rupeesToPaise(input)).toThrow(MoneyFormatError);
+  });
+});
+
+describe('formatRupees', () => {
+  it('writes two decimals from the integer paise, never through a float', () => {
+    expect(formatRupees(0n)).toBe('0.00');
+    expect(formatRupees(5n)).toBe('0.05');
+    expect(formatRupees(123450n)).toBe('1234.50');
+    expect(formatRupees(-5n)).toBe('-0.05');
+    // Beyond 2^53 paise, where a float would lose the last paisa.
+    expect(formatRupees(9007199254740993n)).toBe('90071992547409.93');
+  });
+
+  it('round-trips through rupeesToPaise for every amount the wire accepts', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: BigInt(MAX_RUPEES) * 100n }), (paise) => {
+      expect(rupeesToPaise(formatRupees(paise))).toBe(paise);
+    }), { numRuns: 1000 });
   });
 });
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultNachUtr, istDayStart, presentationAmount, skipReason, statusAction, UMRN_PATTERN } from '../../src/domain/nach.js';
+import { defaultNachUtr, presentationAmount, skipReason, statusAction, UMRN_PATTERN } from '../../src/domain/nach.js';
+import { istDayStart } from '../../src/domain/time.js';
 import { refsOfBlock } from '../../src/domain/refs.js';
 import { istDateOf } from '../../src/domain/time.js';
 

@@ -24,11 +24,23 @@ export const loanStateOf = (l: Loan, tranches?: readonly PrincipalTranche[]): Lo
   id: l.id, terms: paramsFromJson(l.terms), disbursementDate: columnToDate(l.disbursementDate!), ...(tranches?.length ? { tranches } : {}),
 });
 
+/** Anything paid or waived on a demand: its settled rupees must never move (Reset RPS, tranches). */
+export const isTouched = (d: Demand): boolean =>
+  d.pPaidPaise + d.niPaidPaise + d.oiPaidPaise + d.piPaidPaise + d.feePaidPaise + d.pWaivedPaise + d.niWaivedPaise + d.oiWaivedPaise + d.piWaivedPaise + d.feeWaivedPaise > 0n;
+
 /** Principal a loan has had prepaid (net of reversals), by value date. */
 export async function prepaidPrincipalOf(db: Database, companyId: string, loanId: string): Promise<PrincipalRepayment[]> {
-  const rows = await db.client.$queryRaw<{ value_date: Date; amount: bigint }[]>`
-    SELECT value_date, SUM(amount_paise)::bigint AS amount FROM settlements
-    WHERE company_id = ${companyId}::uuid AND loan_id = ${loanId}::uuid AND component = 'P' AND source = 'prepay'
-    GROUP BY value_date HAVING SUM(amount_paise) <> 0 ORDER BY value_date`;
-  return rows.map((r) => ({ valueDate: columnToDate(r.value_date), amount: r.amount }));
+  return (await prepaidPrincipalByLoan(db, companyId, [loanId])).get(loanId) ?? [];
+}
+
+/** The same for several loans in one statement: loan id -> its prepayments (loans with none are absent). */
+export async function prepaidPrincipalByLoan(db: Database, companyId: string, loanIds: readonly string[]): Promise<Map<string, PrincipalRepayment[]>> {
+  const result = new Map<string, PrincipalRepayment[]>();
+  if (loanIds.length === 0) return result;
+  const rows = await db.client.$queryRaw<{ loan_id: string; value_date: Date; amount: bigint }[]>`
+    SELECT loan_id, value_date, SUM(amount_paise)::bigint AS amount FROM settlements
+    WHERE company_id = ${companyId}::uuid AND loan_id = ANY(${[...loanIds]}::uuid[]) AND component = 'P' AND source = 'prepay'
+    GROUP BY loan_id, value_date HAVING SUM(amount_paise) <> 0 ORDER BY loan_id, value_date`;
+  for (const r of rows) result.set(r.loan_id, [...(result.get(r.loan_id) ?? []), { valueDate: columnToDate(r.value_date), amount: r.amount }]);
+  return result;
 }

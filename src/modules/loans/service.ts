@@ -23,7 +23,7 @@ import { paramsOfAccount } from '../loan-params/service.js';
 import type { Actor } from '../users/service.js';
 import type { CreditBank, PayoutsService } from '../payouts/service.js';
 import { LoansRepository, type DemandFilter, type LoanFilter } from './repository.js';
-import { demandStateOf, loanStateOf, prepaidPrincipalOf } from './loan-state.js';
+import { demandStateOf, isTouched, loanStateOf, prepaidPrincipalOf } from './loan-state.js';
 import { disbursedTranchesOf } from './tranche-segments.js';
 
 export interface DisbursementRequest {
@@ -282,8 +282,7 @@ export class LoansService {
     try {
       plan = planReset(merged, columnToDate(loan.disbursementDate!), demands.map((d) => ({
         id: d.id, kind: d.kind as 'emi' | 'fee', installmentNumber: d.installmentNumber, dueDate: columnToDate(d.dueDate), pDue: d.pDuePaise,
-        touched: d.pPaidPaise + d.niPaidPaise + d.oiPaidPaise + d.piPaidPaise + d.feePaidPaise
-          + d.pWaivedPaise + d.niWaivedPaise + d.oiWaivedPaise + d.piWaivedPaise + d.feeWaivedPaise > 0n,
+        touched: isTouched(d),
       })));
     } catch (error) {
       if (error instanceof TermsError) throw new DomainError('STATE_CONFLICT', `${error.field}: ${error.message}`, { [error.field]: [error.message] });

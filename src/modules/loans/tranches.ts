@@ -18,6 +18,7 @@ import type { LineDetailsService } from '../line-details/service.js';
 import { paramsFromJson } from '../loan-params/schemas.js';
 import type { CreditBank, PayoutsService } from '../payouts/service.js';
 import type { Actor } from '../users/service.js';
+import { isTouched } from './loan-state.js';
 import { LoansRepository } from './repository.js';
 import type { LoansService } from './service.js';
 
@@ -100,7 +101,7 @@ export class TranchesService {
     const demands = (await new LoansRepository(this.db, by.companyId).demandsOf(loanId)).filter((d) => d.status !== 'cancelled');
     return demands.map((d) => ({
       id: d.id, kind: d.kind as 'emi' | 'fee', installmentNumber: d.installmentNumber, dueDate: columnToDate(d.dueDate), pDue: d.pDuePaise,
-      touched: d.pPaidPaise + d.niPaidPaise + d.oiPaidPaise + d.piPaidPaise + d.feePaidPaise + d.pWaivedPaise + d.niWaivedPaise + d.oiWaivedPaise + d.piWaivedPaise + d.feeWaivedPaise > 0n,
+      touched: isTouched(d),
     }));
   }
 

@@ -4,7 +4,7 @@
 // exported again only when asked (`include_downloaded`), with the same bank reference.
 import { stringify } from 'csv-stringify/sync';
 import type { Database } from '../../db/database.js';
-import { paiseToRupees } from '../../domain/money.js';
+import { formatRupees } from '../../domain/money.js';
 import { istDateOf } from '../../domain/time.js';
 import type { Payout } from '../../generated/prisma/client.js';
 import { writeAudit } from '../audit/audit.js';
@@ -51,7 +51,7 @@ export class PayoutExporter {
       }
       const today = istDateOf(now);
       const rows = exported.map((p) => [
-        p.refId, bankReferenceOf(p, p.attempt), today, paiseToRupees(p.amountPaise).toFixed(2), p.creditAccountName ?? '', p.creditAccountNo, p.creditIfsc,
+        p.refId, bankReferenceOf(p, p.attempt), today, formatRupees(p.amountPaise), p.creditAccountName ?? '', p.creditAccountNo, p.creditIfsc,
         p.payoutTo, p.type, `${p.type} ${p.refId}`.slice(0, 30),
       ]);
       // Names come from users: a leading = + - @ would run as a formula in a spreadsheet.

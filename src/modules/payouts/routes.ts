@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authOf } from '../../plugins/auth.js';
-import { businessDateInput, dateToColumn, idParams, mapPage, pageOf, pageQuery, rupeesInput, uuid } from '../../http/wire.js';
+import { businessDateInput, idParams, mapPage, optionalText, pageOf, pageQuery, rupeesInput, uuid } from '../../http/wire.js';
 import { addDays } from '../../domain/interest.js';
-import { istDateOf } from '../../domain/time.js';
+import { istDateOf, istDayStart } from '../../domain/time.js';
 import { DomainError } from '../../errors.js';
 import { COMPANY_HEADER, SIGNATURE_HEADER } from './callbacks.js';
 import { EXPORT_MAX } from './export.js';
@@ -19,7 +19,7 @@ const security = [{ bearer: [] }];
 const CONFIRM_ROLES = ['admin', 'checker'] as const;
 /** The day the bank moved the money: not in the future (IST), and not absurdly old. */
 const bankDate = businessDateInput.refine((d) => d <= istDateOf(new Date()), 'must not be in the future').refine((d) => d >= '2000-01-01', 'must be from 2000 on');
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = optionalText;
 const utr = text(40).regex(/^[A-Za-z0-9]+$/, 'must be letters and digits');
 
 declare module 'fastify' {
@@ -206,8 +206,3 @@ export const payoutRoutes: FastifyPluginAsyncZod = async (app) => {
     return { outcome: callback.outcome as 'applied' | 'replay' | 'unmatched', callback: callback.id, payout: payout && payoutToWire(payout) };
   });
 };
-
-/** The instant an IST business day starts. */
-function istDayStart(date: string): Date {
-  return new Date(dateToColumn(date).getTime() - (5 * 60 + 30) * 60 * 1000);
-}

@@ -3,7 +3,7 @@
 // same transaction as the effect.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { businessDateInput, idParams, pageOf, pageQuery, rupeesInput, rupeesOutput, toWireRupees, uuid } from '../../http/wire.js';
+import { businessDateInput, idParams, optionalText, pageOf, pageQuery, rupeesInput, rupeesOutput, toWireRupees, uuid } from '../../http/wire.js';
 import { authOf } from '../../plugins/auth.js';
 import { LoanOut, loanToWire } from '../loans/presenters.js';
 import { PayoutOut, payoutToWire } from '../payouts/presenters.js';
@@ -12,7 +12,7 @@ import { ADJUSTMENT_TYPES, BULK_ADJUSTMENTS_MAX, type Refund } from './adjustmen
 import { RecordOut, recordToWire } from './presenters.js';
 
 const security = [{ bearer: [] }];
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = optionalText;
 
 const adjustmentFields = {
   amount: rupeesInput(),

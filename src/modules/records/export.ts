@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../../db/database.js';
-import { paiseToRupees } from '../../domain/money.js';
+import { formatRupees } from '../../domain/money.js';
 import type { CollectionBank, Record as LmsRecord, Settlement } from '../../generated/prisma/client.js';
 import { columnToDate } from '../../http/wire.js';
 import { RecordsRepository, type RecordFilter } from './repository.js';
@@ -24,7 +24,7 @@ export const EXPORT_COLUMNS = [
   'settlement_id', 'loan', 'demand', 'component', 'source', 'settlement_amount', 'settlement_date', 'reverses',
 ] as const;
 
-const rupees = (paise: bigint) => paiseToRupees(paise).toFixed(2);
+const rupees = formatRupees;
 
 export class RecordExporter {
   constructor(private readonly db: Database) {}

@@ -46,7 +46,7 @@ export interface AllocationRules {
   excessHandling: ExcessHandling;
 }
 
-import { demandStateOf, loanStateOf, prepaidPrincipalOf } from '../loans/loan-state.js';
+import { demandStateOf, loanStateOf, prepaidPrincipalByLoan } from '../loans/loan-state.js';
 
 export { demandStateOf, loanStateOf };
 
@@ -67,15 +67,9 @@ export class Ledger {
       orderBy: [{ dueDate: 'asc' }, { installmentNumber: 'asc' }],
     });
     const tranches = await disbursedTranchesOf(this.db, companyId, loans.map((l) => l.id));
-    const prepaid = new Map<string, PrincipalRepayment[]>();
-    for (const loan of loans) prepaid.set(loan.id, await this.prepaidPrincipal(companyId, loan.id));
+    const prepaid = await prepaidPrincipalByLoan(this.db, companyId, loans.map((l) => l.id));
     const demands = openDemandsOn(loans.map((l) => loanStateOf(l, tranches.get(l.id))), rows.map(demandStateOf), prepaid, valueDate, loanIds);
     return { demands, rows: new Map(rows.map((d) => [d.id, d])), loans: new Map(loans.map((l) => [l.id, l])) };
-  }
-
-  /** Principal a loan has had prepaid (net of reversals), by value date. */
-  private prepaidPrincipal(companyId: string, loanId: string): Promise<PrincipalRepayment[]> {
-    return prepaidPrincipalOf(this.db, companyId, loanId);
   }
 
   /** Runs the engine over the book; engine input errors are bugs of ours, invariant breaks likewise. */

@@ -7,6 +7,7 @@ import { istDateOf } from '../../domain/time.js';
 import type { NachMandate } from '../../generated/prisma/client.js';
 import {
   businessDateInput, businessDateOutput, epochSeconds, idParams, mapPage, pageOf, pageQuery, rupeesInput, rupeesOutput, toWireRupees, toWireTime, uuid,
+  optionalText,
 } from '../../http/wire.js';
 import { businessDateToEpoch } from '../../domain/time.js';
 import { authOf } from '../../plugins/auth.js';
@@ -23,7 +24,7 @@ const MAX_DAYS_AHEAD = 30;
 
 const umrn = z.string().trim().toUpperCase().regex(UMRN_PATTERN, 'must be exactly 20 characters: uppercase letters and digits')
   .meta({ description: 'Unique Mandate Reference Number (NPCI): 20 letters and digits' });
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = optionalText;
 const utr = text(40).regex(/^[A-Za-z0-9]+$/, 'must be letters and digits');
 
 const MandateIn = z.strictObject({

@@ -14,9 +14,9 @@ import { newId } from '../../domain/ids.js';
 import { DEFAULT_PARAMS } from '../../domain/loan-params.js';
 import { loanKindOf } from '../../domain/loan-terms.js';
 import {
-  defaultNachUtr, istDayStart, presentationAmount, skipReason, statusAction, type MandateStatus, type ReportedOutcome, type SkipReason,
+  defaultNachUtr, presentationAmount, skipReason, statusAction, type MandateStatus, type ReportedOutcome, type SkipReason,
 } from '../../domain/nach.js';
-import { istDateOf, type BusinessDate } from '../../domain/time.js';
+import { istDateOf, istDayStart, type BusinessDate } from '../../domain/time.js';
 import { DomainError, notFound } from '../../errors.js';
 import type { NachMandate, Prisma, Record as LmsRecord } from '../../generated/prisma/client.js';
 import { columnToDate, type Page, type PageRequest } from '../../http/wire.js';

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authOf } from '../../plugins/auth.js';
-import { businessDateInput, dateToColumn, idParams, mapPage, pageOf, pageQuery, rupeesInput, uuid } from '../../http/wire.js';
+import { businessDateInput, dateToColumn, idParams, mapPage, optionalText, pageOf, pageQuery, rupeesInput, uuid } from '../../http/wire.js';
 import { addDays } from '../../domain/interest.js';
+import { istDayStart } from '../../domain/time.js';
 import { COMPONENT_ORDER_HINT, componentOrderInput, epochInstant, settledAtInput } from './schemas.js';
 import { RecordOut, recordToWire, SettlementOut, settlementToWire } from './presenters.js';
 import { PAYMENT_MODES, RECORD_STATUSES } from './service.js';
@@ -11,7 +12,7 @@ import { BULK_RECORDS_MAX, EXPORT_COLUMNS_HINT } from './limits.js';
 const tags = ['Records'];
 const security = [{ bearer: [] }];
 const CHECKER_ROLES = ['admin', 'checker'] as const;
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = optionalText;
 const utr = text(40).regex(/^[A-Za-z0-9]+$/, 'must be letters and digits');
 
 export const RecordIn = z.strictObject({
@@ -59,8 +60,6 @@ const filterFields = {
 const ListQuery = z.strictObject({ ...pageQuery, ...filterFields });
 export type RecordListQuery = z.infer<typeof ListQuery>;
 
-/** The instant an IST business day starts. */
-const istDayStart = (date: string) => new Date(dateToColumn(date).getTime() - (5 * 60 + 30) * 60 * 1000);
 
 export const recordFilterOf = (q: Omit<RecordListQuery, 'page' | 'page_size'>) => ({
   account: q.account, status: q.status, type: q.type, utr: q.utr, loan: q.loan, payment_mode: q.payment_mode,

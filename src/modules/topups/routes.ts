@@ -4,13 +4,13 @@ import { authOf } from '../../plugins/auth.js';
 import { ROLES, WRITE_ROLES } from '../auth/roles.js';
 import { addDays } from '../../domain/dates.js';
 import { dateToColumn, idParams, mapPage, pageOf } from '../../http/wire.js';
+import { istDayStart } from '../../domain/time.js';
 import { lineAmountToWire, LineAmountOut, TopupOut, topupToWire } from './presenters.js';
 import { BULK_MAX, CheckLineAmountIn, InvoiceParseIn, TopupIn, TopupPatch, TopupQuery } from './schemas.js';
 
 const tags = ['Topups'];
 const security = [{ bearer: [] }];
 /** The first instant of an IST day. */
-const istDayStart = (date: string) => new Date(`${date}T00:00:00+05:30`);
 
 export const topupRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/lms/topups/', {
