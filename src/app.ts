@@ -34,6 +34,8 @@ import { recordRoutes } from './modules/records/routes.js';
 import { reversalRoutes } from './modules/records/reversal-routes.js';
 import { adjustmentRoutes } from './modules/records/adjustment-routes.js';
 import { nachRoutes } from './modules/records/nach-routes.js';
+import { eodRoutes } from './modules/eod/routes.js';
+import { startQueue, type JobQueue } from './jobs/queue.js';
 
 export interface AppDeps {
   config: Config;
@@ -66,6 +68,8 @@ export interface BuildOptions {
   logger?: boolean;
   /** Extra routes registered after the modules' (tests use it for routes that must fail). */
   register?: (app: FastifyInstance) => Promise<void>;
+  /** Start the job queue (default true); false only for building the OpenAPI document offline. */
+  queue?: boolean;
 }
 
 export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -110,7 +114,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   });
   app.decorate('services', createServices(deps.db, {
     jwtSecret: deps.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_S, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_S,
-  }));
+  }, { partitionLoans: config.EOD_PARTITION_LOANS }));
 
   await app.register(errorsPlugin);
   await app.register(requestLogPlugin);
@@ -140,7 +144,37 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(reversalRoutes);
   await app.register(adjustmentRoutes);
   await app.register(nachRoutes);
+  await app.register(eodRoutes);
   if (options.register) await app.register(options.register);
+
+  // The job queue: every app enqueues; with EOD_WORKERS > 0 this process also works EOD partitions.
+  // A database that is down at start must not stop the API from starting (it answers /readyz 503
+  // meanwhile): the queue is tried again every 5 s until it starts.
+  let queue: JobQueue | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  let closing = false;
+  const startJobs = async (): Promise<void> => {
+    try {
+      queue = await startQueue({
+        pool: deps.db.pool, config, eod: app.services.eod, workers: config.EOD_WORKERS, log: app.log,
+        nightly: async () => {
+          const result = await app.services.eod.startNightly(config.EOD_SCHEDULE_IST);
+          app.log.info(result, 'nightly EOD started');
+        },
+      });
+    } catch (error) {
+      if (closing) return;
+      app.log.error({ err: error }, 'the job queue could not start; trying again in 5 s');
+      retry = setTimeout(() => void startJobs(), 5000);
+      retry.unref();
+    }
+  };
+  if (options.queue !== false) await startJobs();
+  app.addHook('onClose', async () => {
+    closing = true;
+    if (retry) clearTimeout(retry);
+    await queue?.stop();
+  });
 
   await app.ready();
   return app;

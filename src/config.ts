@@ -36,6 +36,13 @@ const ConfigSchema = z.object({
   SEED_DEMO: booleanFlag.default(true),
   SHUTDOWN_TIMEOUT_MS: integer(100, 120000).default(10000),
   SCHEDULER_INTERVAL_S: integer(0, 86400).default(60),
+  EOD_WORKERS: integer(0, 64).default(1),
+  EOD_PARTITION_LOANS: integer(1, 100000).default(1000),
+  EOD_JOB_TIMEOUT_S: integer(5, 3600).default(30),
+  EOD_JOB_RETRIES: integer(0, 100).default(10),
+  EOD_QUEUE_MAINTENANCE_S: integer(1, 3600).default(15),
+  EOD_QUEUE_POLL_MS: integer(500, 60000).default(1000),
+  EOD_SCHEDULE_IST: z.string().regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'must be HH:MM (24-hour, IST) or off').default('00:30'),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

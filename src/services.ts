@@ -25,8 +25,10 @@ import { NachService } from './modules/records/nach.js';
 import { BulkRecords } from './modules/records/bulk.js';
 import { RecordExporter } from './modules/records/export.js';
 import { TopupsService } from './modules/topups/service.js';
+import { EodService, type EodSettings } from './modules/eod/service.js';
+import { AccrualsService } from './modules/eod/accruals.js';
 
-export function createServices(db: Database, auth: AuthSettings) {
+export function createServices(db: Database, auth: AuthSettings, eod: EodSettings = { partitionLoans: 1000 }) {
   const lineDetails = new LineDetailsService(db);
   // Payouts sit below loans and topups: they carry a purpose, and the modules that own the
   // purpose register what happens when a payout succeeds, fails or is retried.
@@ -59,6 +61,8 @@ export function createServices(db: Database, auth: AuthSettings) {
     nach: new NachService(db, records, fees),
     accountOverview: new AccountOverviewService(db, lineDetails),
     fees,
+    eod: new EodService(db, eod),
+    accruals: new AccrualsService(db),
   };
 }
 

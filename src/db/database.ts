@@ -28,6 +28,9 @@ export class Database {
       statement_timeout: options.statementTimeoutMs ?? 15000,
       connectionTimeoutMillis: 10000,
       application_name: 'lms-server',
+      // A client machine that vanishes mid-transaction must not hold its row locks for hours.
+      keepAlive: true,
+      idle_in_transaction_session_timeout: Math.max(60000, options.transactionTimeoutMs ?? 20000),
     });
     // An idle client that loses its server (restart, failover) must not crash the process.
     this.pool.on('error', () => {});

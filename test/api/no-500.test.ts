@@ -334,8 +334,11 @@ describe('no input a client can send gets a 500', () => {
       if (fields.length === 0) continue;
 
       // Every field of the route's own schema at once: of a wrong type, then at its extremes.
+      // (A body whose every field accepts any JSON type it can be sent, e.g. a date as text or
+      // epoch seconds, has no wrong type to send.)
       const wrong = Object.fromEntries(fields.map((f) => [f, hostileValues(properties[f]!, route.url).find((h) => h.invalid)?.value ?? 123]));
-      check(await post(wrong), at('every field of a wrong type'), { fields });
+      const typed = fields.filter((f) => hostileValues(properties[f]!, route.url).some((h) => h.invalid));
+      if (typed.length > 0) check(await post(wrong), at('every field of a wrong type'), { fields });
       const extreme = Object.fromEntries(fields.map((f) => [f, hostileValues(properties[f]!, route.url).find((h) => !h.invalid)?.value ?? LONG]));
       check(await post(extreme), at('every field at an extreme'));
 

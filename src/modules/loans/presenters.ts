@@ -8,7 +8,9 @@ export const LoanOut = z.object({
   id: z.string(), created_at: epochSeconds, updated_at: epochSeconds, ref_id: z.string(), account: z.string(), status: z.string(), kind: z.string(),
   principal_amount: rupeesOutput, sanctioned_amount: rupeesOutput, topup: z.string().nullable(), disbursed_amount: rupeesOutput, net_disbursal_amount: rupeesOutput, upfront_interest: rupeesOutput,
   requested_date: businessDateOutput, disbursement_date: businessDateOutput.nullable(), maturity_date: businessDateOutput.nullable(),
-  dpd: z.number().int(), peak_dpd: z.number().int(), line_type: z.string(), loan_params: z.string().nullable(), params_version: z.number().int().nullable(),
+  dpd: z.number().int(), peak_dpd: z.number().int(),
+  asset_class: z.enum(['standard', 'sma_0', 'sma_1', 'sma_2', 'npa']).meta({ description: 'Set by EOD; NPA is borrower-level' }),
+  last_eod_date: businessDateOutput.nullable().meta({ description: 'The last business date EOD closed for this loan' }), line_type: z.string(), loan_params: z.string().nullable(), params_version: z.number().int().nullable(),
   loan_data: z.string().nullable(), schedule_version: z.number().int(), company: z.string(),
 }).meta({ id: 'Loan' });
 
@@ -17,6 +19,7 @@ export const loanToWire = (l: Loan): z.infer<typeof LoanOut> => ({
   principal_amount: toWireRupees(l.principalPaise), sanctioned_amount: toWireRupees(l.sanctionedPaise), topup: l.topupId, disbursed_amount: toWireRupees(l.disbursedPaise), net_disbursal_amount: toWireRupees(l.netDisbursalPaise),
   upfront_interest: toWireRupees(l.upfrontInterestPaise), requested_date: dateColumnToWire(l.requestedDate)!,
   disbursement_date: dateColumnToWire(l.disbursementDate), maturity_date: dateColumnToWire(l.maturityDate), dpd: l.dpd, peak_dpd: l.peakDpd,
+  asset_class: l.assetClass as z.infer<typeof LoanOut>['asset_class'], last_eod_date: dateColumnToWire(l.lastEodDate),
   line_type: l.lineType, loan_params: l.loanParamsId, params_version: l.paramsVersion, loan_data: l.loanDataId, schedule_version: l.scheduleVersion, company: l.companyId,
 });
 
