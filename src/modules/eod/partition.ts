@@ -20,7 +20,10 @@ import {
   closeAccountDay, eodTermsOf, EodTermsError, isOpenLoan,
   type AccrualRow, type AssetClass, type EodDemand, type EodLoan, type EodTerms,
 } from '../../domain/eod.js';
+import { applyHeldExcess, principalByLoan, type ExcessLine, type HeldRecord } from '../../domain/held-excess.js';
+import { parseComponentOrderOrThrow, type SettlementOrder } from '../../domain/allocation.js';
 import { newId } from '../../domain/ids.js';
+import { totalOutstanding } from '../../domain/replay.js';
 import type { PrincipalRepayment, PrincipalTranche } from '../../domain/prepay.js';
 import type { BusinessDate } from '../../domain/time.js';
 import { paramsFromJson } from '../loan-params/schemas.js';
@@ -57,6 +60,7 @@ interface LoanRow {
   dpd: number;
   peak_dpd: number;
   upfront_interest_paise: string;
+  line_type: string;
 }
 
 interface DemandRow {
@@ -94,7 +98,8 @@ function demandOf(r: DemandRow): EodDemand {
 
 const demandChanged = (a: EodDemand, b: EodDemand): boolean =>
   a.status !== b.status || a.dpd !== b.dpd || a.peakDpd !== b.peakDpd || a.due.OI !== b.due.OI || a.due.PI !== b.due.PI
-  || a.oiExact !== b.oiExact || a.piExact !== b.piExact || a.piCharged !== b.piCharged || a.piTax !== b.piTax;
+  || a.oiExact !== b.oiExact || a.piExact !== b.piExact || a.piCharged !== b.piCharged || a.piTax !== b.piTax
+  || a.paid.P !== b.paid.P || a.paid.NI !== b.paid.NI || a.paid.OI !== b.paid.OI || a.paid.PI !== b.paid.PI || a.paid.FEE !== b.paid.FEE;
 
 /** Loans of one account, their demands by loan, and whatever bullet NI needs. */
 interface AccountBook {
@@ -103,6 +108,20 @@ interface AccountBook {
   demands: Map<string, EodDemand[]>;
   /** Terms EOD cannot honour (e.g. a penal accrual frequency not built): the account is left as it is. */
   error?: string;
+  /** Records with excess available, oldest first (step 2); mutated as the days apply them. */
+  held: HeldRecord[];
+  /** Each loan's line (primary, ...): principal repaid from excess is released on it. */
+  lineTypes: Map<string, string>;
+  /** Outstanding of each loan's demands that were not read (future installments): a loan closes only when all is paid. */
+  unread: Map<string, bigint>;
+}
+
+/** A settlement line written by step 2, with where it stands. */
+interface PostedExcess extends ExcessLine {
+  accountId: string;
+  valueDate: BusinessDate;
+  dpd: number;
+  peakDpd: number;
 }
 
 export interface PartitionJob {
@@ -145,6 +164,10 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<
     const accruals: (AccrualRow & { accountId: string })[] = [];
     const loansOut: EodLoan[] = [];
     const demandsOut: EodDemand[] = [];
+    const excessOut: PostedExcess[] = [];
+    /** Principal repaid from excess per "account/line type": released on the line. */
+    const released = new Map<string, bigint>();
+    const closedLoans: { accountId: string; loanId: string }[] = [];
     let dayCount = 0;
     for (const book of books) {
       if (book.error) {
@@ -156,6 +179,12 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<
         dayCount += closed.days;
         for (const row of closed.rows) accruals.push({ ...row, accountId: book.accountId });
         loansOut.push(...closed.loans);
+        excessOut.push(...closed.excess);
+        for (const [loanId, principal] of principalByLoan(closed.excess)) {
+          const key = `${book.accountId}/${book.lineTypes.get(loanId)}`;
+          released.set(key, (released.get(key) ?? 0n) + principal);
+        }
+        for (const loanId of closed.closed) closedLoans.push({ accountId: book.accountId, loanId });
         for (const [loanId, after] of closed.demands) {
           const before = book.demands.get(loanId)!;
           after.forEach((d, i) => { if (demandChanged(d, before[i]!)) demandsOut.push(d); });
@@ -166,6 +195,8 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<
     }
     step('close_days', dayCount);
 
+    await applyExcessWrites(client, companyId, job.runId, excessOut, released, closedLoans);
+    step('held_excess', excessOut.length);
     await insertAccruals(client, companyId, job.runId, accruals);
     step('accruals', accruals.length);
     await updateDemands(client, companyId, demandsOut);
@@ -190,36 +221,96 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<
   }
 }
 
-/** Closes every day an account's loans are behind, through `date`, one day at a time. */
-function closeAccountThrough(book: AccountBook, date: BusinessDate): { loans: EodLoan[]; demands: Map<string, EodDemand[]>; rows: AccrualRow[]; days: number } {
+interface ClosedAccount {
+  loans: EodLoan[];
+  demands: Map<string, EodDemand[]>;
+  rows: AccrualRow[];
+  excess: PostedExcess[];
+  /** Loans repaid in full by held excess: closed. */
+  closed: Set<string>;
+  days: number;
+}
+
+const cloneDemand = (d: EodDemand): EodDemand => ({ ...d, due: { ...d.due }, paid: { ...d.paid }, waived: { ...d.waived } });
+
+/**
+ * Closes every day an account's loans are behind, through `date`, one day at a time: step 2
+ * (held excess) on the day's due demands, then the rest of the day (domain/eod.ts). The step 1
+ * status of a demand is a function of its figures, so applying the excess first and then
+ * deriving every status gives the order of section 6: a demand paid from excess on its due date
+ * is paid, never overdue.
+ */
+function closeAccountThrough(book: AccountBook, date: BusinessDate): ClosedAccount {
   let loans = book.loans.map((l) => ({ ...l }));
   const demands = new Map(book.demands);
   const rows: AccrualRow[] = [];
+  const excess: PostedExcess[] = [];
+  const closed = new Set<string>();
   let days = 0;
   const nextDayOf = (l: EodLoan) => (l.lastEodDate ? addDays(l.lastEodDate, 1) : l.disbursementDate);
   const start = loans.filter((l) => isOpenLoan(l.status)).map(nextDayOf).sort()[0];
-  if (!start) return { loans: [], demands: new Map(), rows, days };
+  if (!start) return { loans: [], demands: new Map(), rows, excess, closed, days };
   const touched = new Set<string>();
   for (let day = start; day <= date; day = addDays(day, 1)) {
     const today = loans.filter((l) => isOpenLoan(l.status) && nextDayOf(l) <= day && l.disbursementDate <= day);
     if (today.length === 0) continue;
+    const paidFromExcess = applyExcessOn(book, today, demands, day);
+    excess.push(...paidFromExcess);
     const wasNpa = loans.some((l) => isOpenLoan(l.status) && l.assetClass === 'npa');
-    const closed = closeAccountDay(today.map((loan) => ({ loan, demands: demands.get(loan.id) ?? [] })), day, wasNpa);
-    const byId = new Map(closed.loans.map((d) => [d.loan.id, d]));
+    const result = closeAccountDay(today.map((loan) => ({ loan, demands: demands.get(loan.id) ?? [] })), day, wasNpa);
+    const byId = new Map(result.loans.map((d) => [d.loan.id, d]));
     loans = loans.map((l) => byId.get(l.id)?.loan ?? l);
-    for (const d of closed.loans) {
+    for (const d of result.loans) {
       demands.set(d.loan.id, d.demands);
       rows.push(...d.rows);
       touched.add(d.loan.id);
       days += 1;
     }
+    // A loan that excess repaid in full closes, as a repayment would close it (records/replay.ts).
+    for (const loanId of new Set(paidFromExcess.map((l) => l.loanId))) {
+      const left = (book.unread.get(loanId) ?? 0n) + (demands.get(loanId) ?? []).reduce((s, d) => s + (d.status === 'cancelled' ? 0n : totalOutstanding(d)), 0n);
+      if (left !== 0n) continue;
+      loans = loans.map((l) => (l.id === loanId ? { ...l, status: 'closed', dpd: 0, assetClass: 'standard' } : l));
+      closed.add(loanId);
+    }
   }
   return {
     loans: loans.filter((l) => touched.has(l.id)),
     demands: new Map([...demands].filter(([id]) => touched.has(id))),
-    rows, days,
+    rows, excess, closed, days,
   };
 }
+
+/** Step 2 for one day: working copies of the demands it can pay, then the engine over them. */
+function applyExcessOn(book: AccountBook, today: readonly EodLoan[], demands: Map<string, EodDemand[]>, day: BusinessDate): PostedExcess[] {
+  if (!book.held.some((r) => r.available > 0n)) return [];
+  const payable = today.filter((l) => (demands.get(l.id) ?? []).some((d) => d.status !== 'cancelled' && d.dueDate <= day && totalOutstanding(d) > 0n));
+  if (payable.length === 0) return [];
+  const work: EodDemand[] = [];
+  for (const loan of payable) {
+    const copies = (demands.get(loan.id) ?? []).map(cloneDemand);
+    demands.set(loan.id, copies);
+    work.push(...copies.filter((d) => d.status !== 'cancelled'));
+  }
+  const lines = applyHeldExcess(book.held, work, new Map(payable.map((l) => [l.id, l.disbursementDate])), day);
+  const byId = new Map(work.map((d) => [d.id, d]));
+  return lines.map((line) => {
+    const d = byId.get(line.demandId)!;
+    return { ...line, accountId: book.accountId, valueDate: day, dpd: d.dpd, peakDpd: d.peakDpd };
+  });
+}
+
+interface HeldRow {
+  id: string;
+  account_id: string;
+  available: string;
+  unapplied_tds: string;
+  settlement_order: string;
+  component_order: string;
+  loan_ids: string[];
+}
+
+const TOTAL_OUTSTANDING = ['p', 'ni', 'oi', 'pi', 'fee'].map((c) => `(d.${c}_due_paise - d.${c}_paid_paise - d.${c}_waived_paise)`).join(' + ');
 
 const DEMAND_COLUMNS = `d.id, d.loan_id, d.kind, d.installment_number, to_char(d.period_start, 'YYYY-MM-DD') AS period_start,
   to_char(d.due_date, 'YYYY-MM-DD') AS due_date, d.status, d.dpd, d.peak_dpd,
@@ -238,7 +329,7 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
   const loanRows = (await client.query<LoanRow>(
     `SELECT id, account_id, status, terms::text AS terms, to_char(disbursement_date, 'YYYY-MM-DD') AS disbursement_date,
             to_char(maturity_date, 'YYYY-MM-DD') AS maturity_date, to_char(last_eod_date, 'YYYY-MM-DD') AS last_eod_date,
-            asset_class, dpd, peak_dpd, upfront_interest_paise
+            asset_class, dpd, peak_dpd, upfront_interest_paise, line_type
        FROM loans
       WHERE company_id = $1 AND account_id = ANY($2::uuid[]) AND status IN ('active', 'overdue', 'npa')
         AND disbursement_date IS NOT NULL AND disbursement_date <= $3::date
@@ -247,7 +338,7 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
   const behind = loanRows.filter((l) => l.last_eod_date === null || l.last_eod_date < date);
   const behindIds = behind.map((l) => l.id);
   const from = behind.map((l) => (l.last_eod_date ? addDays(l.last_eod_date, 1) : l.disbursement_date)).sort()[0] ?? date;
-  const [demandRows, trancheRows, prepaidRows] = behindIds.length === 0 ? [[], [], []] : await Promise.all([
+  const [demandRows, trancheRows, prepaidRows, heldRows] = behindIds.length === 0 ? [[], [], [], []] : await Promise.all([
     client.query<DemandRow>(
       `SELECT ${DEMAND_COLUMNS} FROM demands d
         WHERE d.company_id = $1 AND d.loan_id = ANY($2::uuid[]) AND d.status <> 'cancelled'
@@ -262,7 +353,27 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
       `SELECT loan_id, to_char(value_date, 'YYYY-MM-DD') AS date, SUM(amount_paise)::text AS amount FROM settlements
         WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND component = 'P' AND source = 'prepay'
         GROUP BY loan_id, value_date HAVING SUM(amount_paise) <> 0 ORDER BY loan_id, value_date`, [companyId, behindIds]).then((r) => r.rows),
+    // Step 2: records with excess available, oldest first (value date, then creation).
+    client.query<HeldRow>(
+      `SELECT r.id, r.account_id, (r.remaining_paise - r.reserved_paise)::text AS available,
+              GREATEST(0, r.tds_paise - COALESCE((SELECT SUM(t.amount_paise) FROM settlements t
+                WHERE t.company_id = r.company_id AND t.record_id = r.id AND t.source IN ('tds', 'excess_tds')), 0))::text AS unapplied_tds,
+              r.settlement_order, r.component_order, r.loan_ids
+         FROM records r
+        WHERE r.company_id = $1 AND r.account_id = ANY($2::uuid[]) AND r.status = 'processed' AND r.remaining_paise > r.reserved_paise
+        ORDER BY r.value_date, r.created_at, r.id`, [companyId, accountIds]).then((r) => r.rows),
   ]);
+  const heldAccounts = new Set(heldRows.map((r) => r.account_id));
+  const unreadRows = heldAccounts.size === 0 ? [] : (await client.query<{ loan_id: string; unread: string }>(
+    `SELECT d.loan_id, SUM(${TOTAL_OUTSTANDING})::text AS unread FROM demands d
+      WHERE d.company_id = $1 AND d.loan_id = ANY($2::uuid[]) AND d.status <> 'cancelled' AND NOT (d.id = ANY($3::uuid[]))
+      GROUP BY d.loan_id`,
+    [companyId, behind.filter((l) => heldAccounts.has(l.account_id)).map((l) => l.id), demandRows.map((d) => d.id)])).rows;
+  const unread = new Map(unreadRows.map((r) => [r.loan_id, big(r.unread)]));
+  const held = groupBy(heldRows, (r) => r.account_id, (r): HeldRecord => ({
+    id: r.id, available: big(r.available), unappliedTds: big(r.unapplied_tds), settlementOrder: r.settlement_order as SettlementOrder,
+    componentOrder: parseComponentOrderOrThrow(r.component_order), loanIds: r.loan_ids,
+  }));
   const tranches = groupBy(trancheRows, (r) => r.loan_id, (r): PrincipalTranche => ({ date: r.date, amount: big(r.amount) }));
   const prepaid = groupBy(prepaidRows, (r) => r.loan_id, (r): PrincipalRepayment => ({ valueDate: r.date, amount: big(r.amount) }));
   const demands = groupBy(demandRows, (r) => r.loan_id, demandOf);
@@ -279,7 +390,10 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
       }
       termsCache.set(row.terms, terms);
     }
-    const book: AccountBook = books.get(row.account_id) ?? { accountId: row.account_id, loans: [], demands: new Map() };
+    const book: AccountBook = books.get(row.account_id) ?? {
+      accountId: row.account_id, loans: [], demands: new Map(), held: held.get(row.account_id) ?? [], lineTypes: new Map(), unread,
+    };
+    book.lineTypes.set(row.id, row.line_type);
     books.set(row.account_id, book);
     if (terms instanceof EodTermsError) {
       if (row.last_eod_date === null || row.last_eod_date < date) book.error = `Loan ${row.id}: ${terms.field}: ${terms.message}`;
@@ -306,6 +420,65 @@ function groupBy<R, T>(rows: readonly R[], key: (r: R) => string, map: (r: R) =>
   return out;
 }
 
+/**
+ * Step 2's writes: the settlement lines (source excess / excess_tds, valued on the day applied),
+ * the records' remaining excess, principal released on each line and the account's available
+ * limit recomputed from its lines (as records/replay.ts and line-details do), loans repaid in
+ * full closed, and an audit row for each record applied and each loan closed.
+ */
+async function applyExcessWrites(
+  client: pg.PoolClient, companyId: string, runId: string, lines: readonly PostedExcess[], released: ReadonlyMap<string, bigint>,
+  closedLoans: readonly { accountId: string; loanId: string }[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  await client.query(
+    `INSERT INTO settlements (id, company_id, account_id, record_id, loan_id, demand_id, component, source, amount_paise, value_date,
+                              remaining_after_paise, demand_outstanding_paise, demand_due_paise, dpd, peak_dpd)
+     SELECT u.id, $1, u.account_id, u.record_id, u.loan_id, u.demand_id, u.component, u.source, u.amount, u.value_date,
+            u.remaining_after, u.outstanding_after, u.outstanding_after, u.dpd, u.peak_dpd
+       FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::date[], $11::bigint[], $12::bigint[], $13::int[], $14::int[])
+         AS u(id, account_id, record_id, loan_id, demand_id, component, source, amount, value_date, remaining_after, outstanding_after, dpd, peak_dpd)`,
+    [
+      companyId, lines.map(() => newId()), lines.map((l) => l.accountId), lines.map((l) => l.recordId), lines.map((l) => l.loanId), lines.map((l) => l.demandId),
+      lines.map((l) => l.component), lines.map((l) => l.source), lines.map((l) => l.amount.toString()), lines.map((l) => l.valueDate),
+      lines.map((l) => l.remainingAfter.toString()), lines.map((l) => l.outstandingAfter.toString()), lines.map((l) => l.dpd), lines.map((l) => l.peakDpd),
+    ]);
+  const byRecord = new Map<string, { accountId: string; amount: bigint; lines: number }>();
+  for (const l of lines) {
+    const r = byRecord.get(l.recordId) ?? { accountId: l.accountId, amount: 0n, lines: 0 };
+    r.amount += l.amount;
+    r.lines += 1;
+    byRecord.set(l.recordId, r);
+  }
+  const records = [...byRecord];
+  await client.query(
+    `UPDATE records r SET remaining_paise = r.remaining_paise - u.applied, updated_at = now()
+       FROM unnest($2::uuid[], $3::bigint[]) AS u(id, applied) WHERE r.company_id = $1 AND r.id = u.id`,
+    [companyId, records.map(([id]) => id), records.map(([, r]) => r.amount.toString())]);
+  const lineKeys = [...released].filter(([, amount]) => amount > 0n).map(([key, amount]) => ({ account: key.split('/')[0]!, type: key.slice(key.indexOf('/') + 1), amount }));
+  if (lineKeys.length > 0) {
+    await client.query(
+      `UPDATE line_details l SET used_paise = l.used_paise - u.amount, available_paise = l.available_paise + u.amount, updated_at = now()
+         FROM unnest($2::uuid[], $3::text[], $4::bigint[]) AS u(account_id, type, amount)
+        WHERE l.company_id = $1 AND l.account_id = u.account_id AND l.type = u.type`,
+      [companyId, lineKeys.map((k) => k.account), lineKeys.map((k) => k.type), lineKeys.map((k) => k.amount.toString())]);
+    await client.query(
+      `UPDATE accounts a SET sanctioned_limit_paise = s.approved, available_limit_paise = s.available, updated_at = now()
+         FROM (SELECT account_id, SUM(approved_paise)::bigint AS approved, SUM(available_paise)::bigint AS available FROM line_details
+                WHERE company_id = $1 AND account_id = ANY($2::uuid[]) AND status = 'active' GROUP BY account_id) s
+        WHERE a.company_id = $1 AND a.id = s.account_id`,
+      [companyId, [...new Set(lineKeys.map((k) => k.account))]]);
+  }
+  const audits = [
+    ...records.map(([id, r]) => ({ type: 'record', id, action: 'excess_applied', data: { eod_run: runId, amount_paise: r.amount.toString(), lines: r.lines } })),
+    ...closedLoans.map((c) => ({ type: 'loan', id: c.loanId, action: 'closed', data: { reason: 'repaid', by: 'held excess', eod_run: runId } })),
+  ];
+  await client.query(
+    `INSERT INTO audit_events (company_id, entity_type, entity_id, action, actor, data)
+     SELECT $1, u.entity_type, u.entity_id, u.action, 'system:eod', u.data FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[]) AS u(entity_type, entity_id, action, data)`,
+    [companyId, audits.map((a) => a.type), audits.map((a) => a.id), audits.map((a) => a.action), audits.map((a) => JSON.stringify(a.data))]);
+}
+
 async function insertAccruals(client: pg.PoolClient, companyId: string, runId: string, rows: readonly (AccrualRow & { accountId: string })[]): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
@@ -325,22 +498,26 @@ async function updateDemands(client: pg.PoolClient, companyId: string, demands: 
   await client.query(
     `UPDATE demands d SET status = u.status, dpd = u.dpd, peak_dpd = u.peak_dpd, oi_due_paise = u.oi_due, pi_due_paise = u.pi_due,
             oi_accrued_exact = u.oi_exact, oi_accrued_paise = u.oi_accrued, pi_accrued_exact = u.pi_exact,
-            pi_charged_paise = u.pi_charged, pi_tax_paise = u.pi_tax, updated_at = now()
-       FROM unnest($2::uuid[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::bigint[], $8::numeric[], $9::bigint[], $10::numeric[], $11::bigint[], $12::bigint[])
-         AS u(id, status, dpd, peak_dpd, oi_due, pi_due, oi_exact, oi_accrued, pi_exact, pi_charged, pi_tax)
+            pi_charged_paise = u.pi_charged, pi_tax_paise = u.pi_tax,
+            p_paid_paise = u.p_paid, ni_paid_paise = u.ni_paid, oi_paid_paise = u.oi_paid, pi_paid_paise = u.pi_paid, fee_paid_paise = u.fee_paid, updated_at = now()
+       FROM unnest($2::uuid[], $3::text[], $4::int[], $5::int[], $6::bigint[], $7::bigint[], $8::numeric[], $9::bigint[], $10::numeric[], $11::bigint[], $12::bigint[],
+                   $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[])
+         AS u(id, status, dpd, peak_dpd, oi_due, pi_due, oi_exact, oi_accrued, pi_exact, pi_charged, pi_tax, p_paid, ni_paid, oi_paid, pi_paid, fee_paid)
       WHERE d.company_id = $1 AND d.id = u.id`,
     [
       companyId, demands.map((d) => d.id), demands.map((d) => d.status), demands.map((d) => d.dpd), demands.map((d) => d.peakDpd),
       demands.map((d) => d.due.OI.toString()), demands.map((d) => d.due.PI.toString()), demands.map((d) => d.oiExact.toString()),
       demands.map((d) => d.oiAccrued.toString()), demands.map((d) => d.piExact.toString()), demands.map((d) => d.piCharged.toString()),
       demands.map((d) => d.piTax.toString()),
+      ...(['P', 'NI', 'OI', 'PI', 'FEE'] as const).map((c) => demands.map((d) => d.paid[c].toString())),
     ]);
 }
 
 async function updateLoans(client: pg.PoolClient, companyId: string, loans: readonly EodLoan[]): Promise<void> {
   if (loans.length === 0) return;
   await client.query(
-    `UPDATE loans l SET status = u.status, dpd = u.dpd, peak_dpd = u.peak_dpd, asset_class = u.asset_class, last_eod_date = u.last_eod_date, updated_at = now()
+    `UPDATE loans l SET status = u.status, dpd = u.dpd, peak_dpd = u.peak_dpd, asset_class = u.asset_class, last_eod_date = u.last_eod_date,
+            closed_at = CASE WHEN u.status = 'closed' THEN now() ELSE l.closed_at END, updated_at = now()
        FROM unnest($2::uuid[], $3::text[], $4::int[], $5::int[], $6::text[], $7::date[]) AS u(id, status, dpd, peak_dpd, asset_class, last_eod_date)
       WHERE l.company_id = $1 AND l.id = u.id`,
     [companyId, loans.map((l) => l.id), loans.map((l) => l.status), loans.map((l) => l.dpd), loans.map((l) => l.peakDpd), loans.map((l) => l.assetClass), loans.map((l) => l.lastEodDate)]);

@@ -59,6 +59,8 @@ export class EodService {
     const date = input.date ?? today;
     if (date > today) throw invalidField('date', `must not be after today (${today}, IST)`);
     const queue = this.queue;
+    const live = await this.db.client.eodRun.findFirst({ where: { companyId: by.companyId, status: { in: ['queued', 'running'] } } });
+    if (live) throw liveRunConflict(live);
     const [behind] = await this.db.client.$queryRaw<{ behind: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM loans WHERE company_id = ${by.companyId}::uuid AND status IN ('active', 'overdue', 'npa')
         AND disbursement_date <= ${date}::date AND (last_eod_date IS NULL OR last_eod_date < ${date}::date)) AS behind`;
@@ -76,9 +78,8 @@ export class EodService {
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const live = await this.db.client.eodRun.findFirst({ where: { companyId: by.companyId, status: { in: ['queued', 'running'] } } });
-      throw new DomainError('STATE_CONFLICT', `EOD run ${live?.id ?? '(unknown)'} for ${live ? live.businessDate.toISOString().slice(0, 10) : 'another date'} is still ${live?.status ?? 'running'}; one run per company at a time.`,
-        undefined, { running: live?.id ?? null });
+      const winner = await this.db.client.eodRun.findFirst({ where: { companyId: by.companyId, status: { in: ['queued', 'running'] } } });
+      throw liveRunConflict(winner);
     }
     if (!done) await queue.plan(id);
     return this.get(by.companyId, id);
@@ -215,6 +216,12 @@ export class EodService {
     const [row] = await this.db.client.$queryRaw<{ steps: StepTiming[] }[]>`SELECT (${stepsSql(runId)}) AS steps`;
     return row?.steps ?? [];
   }
+}
+
+/** One run per company at a time: the 409 names the live run. */
+function liveRunConflict(live: EodRun | null): DomainError {
+  const what = live ? `EOD run ${live.id} for ${live.businessDate.toISOString().slice(0, 10)} is still ${live.status}` : 'Another EOD run is live';
+  return new DomainError('STATE_CONFLICT', `${what}; one run per company at a time.`, undefined, { running: live?.id ?? null });
 }
 
 /** Step timings summed over a run's finished partitions, in the order the steps run. */

@@ -34,12 +34,12 @@ export const REFUNDABLE_RECORD_TYPES = ['repayment', 'nach', 'refund_reversal'] 
 export const BULK_ADJUSTMENTS_MAX = 500;
 
 /**
- * TDS of record `r` that settled no interest (its TDS less its net `tds` lines, never below 0).
+ * TDS of record `r` that settled no interest (its TDS less its net `tds` and `excess_tds` lines, never below 0).
  * It stays in the record's excess, to be applied to interest later, but it is tax deducted by the
  * payer, not money received: it is never refunded.
  */
 const unappliedTds = (alias: string) => Prisma.sql`GREATEST(0, ${Prisma.raw(alias)}.tds_paise - COALESCE((
-  SELECT SUM(t.amount_paise) FROM settlements t WHERE t.company_id = ${Prisma.raw(alias)}.company_id AND t.record_id = ${Prisma.raw(alias)}.id AND t.source = 'tds'), 0))`;
+  SELECT SUM(t.amount_paise) FROM settlements t WHERE t.company_id = ${Prisma.raw(alias)}.company_id AND t.record_id = ${Prisma.raw(alias)}.id AND t.source IN ('tds', 'excess_tds')), 0))`;
 /** What a refund may take from record `r`: its available excess less its unapplied TDS, never below 0. */
 const refundableSql = (alias: string) => Prisma.sql`GREATEST(0, ${Prisma.raw(alias)}.remaining_paise - ${Prisma.raw(alias)}.reserved_paise - ${unappliedTds(alias)})`;
 
