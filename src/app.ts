@@ -36,6 +36,7 @@ import { adjustmentRoutes } from './modules/records/adjustment-routes.js';
 import { nachRoutes } from './modules/records/nach-routes.js';
 import { eodRoutes } from './modules/eod/routes.js';
 import { startQueue, type JobQueue } from './jobs/queue.js';
+import { runScheduledTopups } from './jobs/topup-scheduler.js';
 
 export interface AppDeps {
   config: Config;
@@ -161,6 +162,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
           const result = await app.services.eod.startNightly(config.EOD_SCHEDULE_IST);
           app.log.info(result, 'nightly EOD started');
         },
+        topups: () => runScheduledTopups({ topups: app.services.topups, log: app.log.child({ job: 'topup-scheduler' }) }),
       });
     } catch (error) {
       if (closing) return;

@@ -7,7 +7,6 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { resolveDatabaseUrl } from './db/open.js';
-import { startTopupScheduler } from './jobs/topup-scheduler.js';
 
 function configOrExit(): Config {
   try {
@@ -32,9 +31,6 @@ async function main() {
   const jwtSecret = await ensureJwtSecret(db, config);
   const app = await buildApp({ config, db, jwtSecret });
   const seed = config.SEED_DEMO ? await seedDemoIfEmpty(db, app.services) : null;
-  const scheduler = startTopupScheduler({
-    topups: app.services.topups, intervalSeconds: config.SCHEDULER_INTERVAL_S, log: log.child({ job: 'topup-scheduler' }),
-  });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -46,8 +42,7 @@ async function main() {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     try {
-      // The scheduler stops first: a run in progress finishes before the pool closes.
-      await scheduler.stop();
+      // Closing the app stops the job queue first: jobs in hand finish before the pool closes.
       await app.close();
       await db.close();
       if (embedded?.owned) await embedded.stop();

@@ -17,7 +17,7 @@ import type { Config } from '../config.js';
 import type { EodDispatcher, EodService } from '../modules/eod/service.js';
 import type { PartitionJob } from '../modules/eod/partition.js';
 
-export const QUEUES = { plan: 'eod-plan', partition: 'eod-partition', nightly: 'eod-nightly' } as const;
+export const QUEUES = { plan: 'eod-plan', partition: 'eod-partition', nightly: 'eod-nightly', topups: 'topups-scheduled' } as const;
 
 export interface QueueLogger {
   info(data: object, message: string): void;
@@ -34,6 +34,8 @@ export interface QueueOptions {
   log: QueueLogger;
   /** Called by the nightly schedule: starts the day's run for every company. */
   nightly?: () => Promise<void>;
+  /** Pays out scheduled topups; run every SCHEDULER_INTERVAL_S (0: not by this process). */
+  topups?: () => Promise<unknown>;
 }
 
 export interface JobQueue extends EodDispatcher {
@@ -61,6 +63,8 @@ export async function startQueue(options: QueueOptions): Promise<JobQueue> {
     await ensureQueue(boss, QUEUES.plan, retry);
     await ensureQueue(boss, QUEUES.partition, retry);
     await ensureQueue(boss, QUEUES.nightly, { retryLimit: 2, retryDelay: 60, expireInSeconds: 600 });
+    // At most one tick waiting and one running, whatever the number of workers.
+    await ensureQueue(boss, QUEUES.topups, { policy: 'stately', retryLimit: 3, retryDelay: 10, expireInSeconds: 600 });
   } catch (error) {
     await boss.stop({ graceful: false, wait: false }).catch(() => {});
     throw error;
@@ -104,8 +108,22 @@ export async function startQueue(options: QueueOptions): Promise<JobQueue> {
         }
       });
     }
-    // Runs whose jobs the queue gave up on without our handler (see EodService.sweep).
+    const topups = options.topups;
+    const tick = (startAfter: number) => boss.send(QUEUES.topups, {}, { startAfter, singletonKey: 'tick' });
+    if (topups && config.SCHEDULER_INTERVAL_S > 0) {
+      await boss.work(QUEUES.topups, { pollingIntervalSeconds: Math.min(config.SCHEDULER_INTERVAL_S, 30) }, async () => {
+        try {
+          await topups();
+        } finally {
+          await tick(config.SCHEDULER_INTERVAL_S);
+        }
+      });
+      await tick(0);
+    }
+    // Runs whose jobs the queue gave up on without our handler (see EodService.sweep); and a
+    // topup tick again in case the last one was lost with its worker (a second is not queued).
     sweeper = setInterval(() => {
+      if (topups && config.SCHEDULER_INTERVAL_S > 0) tick(config.SCHEDULER_INTERVAL_S).catch(() => {});
       options.eod.sweep().then(
         (r) => { if (r.failedPartitions + r.replanned > 0) options.log.warn(r, 'EOD sweep found orphaned work'); },
         (error) => options.log.error({ err: error }, 'EOD sweep failed'),

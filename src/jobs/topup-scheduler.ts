@@ -1,6 +1,9 @@
-// The periodic runner that pays out scheduled topups on their date. Every process may run it:
-// the service re-reads each topup under its account's lock, so two runners never pay one topup
-// twice. A run that fails is logged and the next tick tries again.
+// Paying out scheduled topups on their date: one run of the check, as a job of the queue
+// (src/jobs/queue.ts). Each run enqueues the next one SCHEDULER_INTERVAL_S later, and the queue
+// keeps at most one waiting, so however many workers run there is one tick per interval; a tick
+// whose worker died is retried like any job. Every process that works the queue also enqueues
+// one tick at start, so a restart catches up on dates reached while it was down. The service
+// re-reads each topup under its account's lock, so two runs never pay one topup twice.
 import { istDateOf } from '../domain/time.js';
 import type { ScheduledRun, TopupsService } from '../modules/topups/service.js';
 
@@ -9,58 +12,24 @@ export interface SchedulerLogger {
   error(data: object, message: string): void;
 }
 
-export interface TopupScheduler {
-  /** Stops ticking and waits for a run in progress to finish. */
-  stop(): Promise<void>;
-}
-
-export interface TopupSchedulerOptions {
+export interface TopupRunOptions {
   topups: Pick<TopupsService, 'disburseScheduled'>;
-  /** Seconds between the end of one run and the start of the next; 0 disables the scheduler. */
-  intervalSeconds: number;
   log: SchedulerLogger;
   now?: () => Date;
 }
 
-export function startTopupScheduler(options: TopupSchedulerOptions): TopupScheduler {
-  if (options.intervalSeconds <= 0) return { stop: async () => {} };
-  const now = options.now ?? (() => new Date());
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-
-  const tick = async () => {
-    const asOf = istDateOf(now());
-    try {
-      const run: ScheduledRun = await options.topups.disburseScheduled(asOf);
-      if (run.disbursed.length + run.checksFailed.length + run.errors.length > 0) {
-        options.log.info({ as_of: asOf, disbursed: run.disbursed, checks_failed: run.checksFailed, skipped: run.skipped }, 'scheduled topups run');
-      }
-      for (const failure of run.errors) options.log.error({ as_of: asOf, ...failure }, 'scheduled topup could not be paid out');
-    } catch (error) {
-      options.log.error({ err: error, as_of: asOf }, 'scheduled topups run failed');
+/** One run for today (IST): pays out what is due, logs what it did and each topup it could not pay. */
+export async function runScheduledTopups(options: TopupRunOptions): Promise<ScheduledRun> {
+  const asOf = istDateOf((options.now ?? (() => new Date()))());
+  try {
+    const run = await options.topups.disburseScheduled(asOf);
+    if (run.disbursed.length + run.checksFailed.length + run.errors.length > 0) {
+      options.log.info({ as_of: asOf, disbursed: run.disbursed, checks_failed: run.checksFailed, skipped: run.skipped }, 'scheduled topups run');
     }
-  };
-
-  const schedule = (delayMs: number) => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick().finally(() => {
-        running = null;
-        schedule(options.intervalSeconds * 1000);
-      });
-    }, delayMs);
-    // The scheduler never keeps a process alive on its own.
-    timer.unref();
-  };
-
-  // The first run starts at once, so a restart catches up on dates reached while it was down.
-  schedule(0);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+    for (const failure of run.errors) options.log.error({ as_of: asOf, ...failure }, 'scheduled topup could not be paid out');
+    return run;
+  } catch (error) {
+    options.log.error({ err: error, as_of: asOf }, 'scheduled topups run failed');
+    throw error;
+  }
 }

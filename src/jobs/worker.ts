@@ -10,6 +10,7 @@ import { migrate } from '../db/migrate.js';
 import { resolveDatabaseUrl } from '../db/open.js';
 import { createServices } from '../services.js';
 import { startQueue } from './queue.js';
+import { runScheduledTopups } from './topup-scheduler.js';
 
 function configOrExit(): Config {
   try {
@@ -36,6 +37,7 @@ async function main() {
   const queue = await startQueue({
     pool: db.pool, config, eod: services.eod, workers, log,
     nightly: async () => log.info(await services.eod.startNightly(config.EOD_SCHEDULE_IST), 'nightly EOD started'),
+    topups: () => runScheduledTopups({ topups: services.topups, log: log.child({ job: 'topup-scheduler' }) }),
   });
   log.info({ workers, pid: process.pid }, 'worker started');
   let closing = false;

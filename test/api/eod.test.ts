@@ -232,6 +232,21 @@ describe('Run EOD', () => {
     expect(last.loans_total).toBe(0);
   });
 
+  it('the scheduled-topup check runs on the queue, one tick per interval, each scheduling the next', async () => {
+    const jobs = async () => Number((await ctx.db.pool.query(`SELECT count(*) FROM pgboss.job WHERE name = 'topups-scheduled' AND state = 'completed'`)).rows[0].count);
+    const before = await jobs();
+    const ticking = await buildTestApp({ env: { EOD_WORKERS: '1', SCHEDULER_INTERVAL_S: '1', EOD_QUEUE_POLL_MS: '500' } });
+    try {
+      for (let i = 0; i < 300 && (await jobs()) < before + 2; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await jobs()).toBeGreaterThanOrEqual(before + 2);
+      // Never more than one tick waiting.
+      const waiting = await ctx.db.pool.query(`SELECT count(*) FROM pgboss.job WHERE name = 'topups-scheduled' AND state IN ('created', 'retry')`);
+      expect(Number(waiting.rows[0].count)).toBeLessThanOrEqual(1);
+    } finally {
+      await ticking.close();
+    }
+  });
+
   it('refuses: a date after today (400), a second live run (409 naming it), checkers and viewers (403), a foreign or missing run (404)', async () => {
     const t = await createTenant(ctx, 'eod-refusals');
     const tomorrow = new Date(Date.now() + 2 * 86400_000).toISOString().slice(0, 10);

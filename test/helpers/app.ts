@@ -18,8 +18,8 @@ export interface TestContext {
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  // EOD workers only where a test asks for them (EOD_WORKERS): other apps just enqueue.
-  return loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: inject('databaseUrl'), EOD_WORKERS: '0', EOD_SCHEDULE_IST: 'off', ...overrides });
+  // Queue workers and the topup tick only where a test asks for them: other apps just enqueue.
+  return loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: inject('databaseUrl'), EOD_WORKERS: '0', EOD_SCHEDULE_IST: 'off', SCHEDULER_INTERVAL_S: '0', ...overrides });
 }
 
 export async function buildTestApp(options: BuildOptions & { env?: Record<string, string> } = {}): Promise<TestContext> {

@@ -129,42 +129,52 @@ export async function buildPortfolio(ctx: TestContext, tenant: Tenant, specs: re
 
 // ---- Reading a tenant's EOD state without ids ----------------------------------------------
 
-/** Loans keyed by account name and their order in the account. */
-const LOAN_KEYS = `
-  SELECT l.*, a.name || '#' || row_number() OVER (PARTITION BY l.account_id ORDER BY l.id) AS lkey
-    FROM loans l JOIN accounts a ON a.id = l.account_id WHERE l.company_id = $COMPANY`;
-const DEMAND_KEYS = `
-  SELECT d.*, k.lkey || '/' || d.kind || '/' || coalesce(d.installment_number::text, '-') || '/' || d.due_date AS dkey
-    FROM demands d JOIN (${LOAN_KEYS}) k ON k.id = d.loan_id WHERE d.company_id = $COMPANY`;
+/** Loans keyed by account name and their order in the account; demands by loan key, kind, number and due date. */
+const KEYS = `
+  WITH lk AS MATERIALIZED (
+    SELECT l.id, a.name || '#' || row_number() OVER (PARTITION BY l.account_id ORDER BY l.id) AS lkey
+      FROM loans l JOIN accounts a ON a.id = l.account_id WHERE l.company_id = $1),
+  dk AS MATERIALIZED (
+    SELECT d.id, lk.lkey || '/' || d.kind || '/' || coalesce(d.installment_number::text, '-') || '/' || d.due_date AS dkey
+      FROM demands d JOIN lk ON lk.id = d.loan_id WHERE d.company_id = $1)`;
 
-/** One text line per row, with every column EOD writes or reads (no ids, no timestamps). */
-export const CANONICAL: Record<'loans' | 'demands' | 'accruals', string> = {
-  loans: `SELECT concat_ws('|', lkey, status, kind, principal_paise, disbursement_date, maturity_date, dpd, peak_dpd, asset_class, last_eod_date) AS r
-            FROM (${LOAN_KEYS}) x`,
-  demands: `SELECT concat_ws('|', dkey, status, dpd, peak_dpd, p_due_paise, ni_due_paise, oi_due_paise, pi_due_paise, fee_due_paise,
-                   p_paid_paise, ni_paid_paise, oi_paid_paise, pi_paid_paise, fee_paid_paise,
-                   p_waived_paise, ni_waived_paise, oi_waived_paise, pi_waived_paise, fee_waived_paise,
-                   oi_accrued_exact, oi_accrued_paise, pi_accrued_exact, pi_charged_paise, pi_tax_paise) AS r
-              FROM (${DEMAND_KEYS}) x`,
-  accruals: `SELECT concat_ws('|', d.dkey, a.accrual_date, a.component, a.amount_paise, a.tax_paise, a.in_suspense,
-                    coalesce(a.exact_after::text, '-'), a.version, a.reverses_id IS NOT NULL) AS r
-               FROM accruals a JOIN (${DEMAND_KEYS}) d ON d.id = a.demand_id WHERE a.company_id = $COMPANY`,
-};
+/** One text line per row with every column EOD writes or reads (no ids, no timestamps). */
+const CANONICAL = {
+  loans: `${KEYS} SELECT concat_ws('|', lk.lkey, l.status, l.kind, l.principal_paise, l.disbursement_date, l.maturity_date, l.dpd, l.peak_dpd,
+                     l.asset_class, l.last_eod_date) AS r
+                FROM loans l JOIN lk ON lk.id = l.id`,
+  demands: `${KEYS} SELECT concat_ws('|', dk.dkey, d.status, d.dpd, d.peak_dpd, d.p_due_paise, d.ni_due_paise, d.oi_due_paise, d.pi_due_paise, d.fee_due_paise,
+                       d.p_paid_paise, d.ni_paid_paise, d.oi_paid_paise, d.pi_paid_paise, d.fee_paid_paise,
+                       d.p_waived_paise, d.ni_waived_paise, d.oi_waived_paise, d.pi_waived_paise, d.fee_waived_paise,
+                       d.oi_accrued_exact, d.oi_accrued_paise, d.pi_accrued_exact, d.pi_charged_paise, d.pi_tax_paise) AS r
+                  FROM demands d JOIN dk ON dk.id = d.id`,
+  accruals: `${KEYS} SELECT concat_ws('|', dk.dkey, a.accrual_date, a.component, a.amount_paise, a.tax_paise, a.in_suspense,
+                        coalesce(a.exact_after::text, '-'), a.version, a.reverses_id IS NOT NULL) AS r
+                   FROM accruals a JOIN dk ON dk.id = a.demand_id WHERE a.company_id = $1`,
+} as const;
 
-export const canonicalSql = (kind: keyof typeof CANONICAL, param: string) => CANONICAL[kind].replaceAll('$COMPANY', `${param}::uuid`);
+export type EodState = Record<keyof typeof CANONICAL, string[]>;
 
-/** Rows of `kind` in one tenant and not the other (multiset difference, both ways), at most `limit`. */
-export async function stateDifferences(ctx: TestContext, kind: keyof typeof CANONICAL, a: string, b: string, limit = 20) {
-  const { rows } = await ctx.db.pool.query<{ side: string; r: string }>(
-    `(SELECT 'only in first' AS side, r FROM ((${canonicalSql(kind, '$1')}) EXCEPT ALL (${canonicalSql(kind, '$2')})) x LIMIT ${limit})
-     UNION ALL
-     (SELECT 'only in second' AS side, r FROM ((${canonicalSql(kind, '$2')}) EXCEPT ALL (${canonicalSql(kind, '$1')})) y LIMIT ${limit})`, [a, b]);
-  return rows;
+/** A tenant's loans, demands and accrual rows as sorted text lines, comparable across tenants. */
+export async function eodState(ctx: TestContext, companyId: string): Promise<EodState> {
+  const out = {} as EodState;
+  for (const kind of Object.keys(CANONICAL) as (keyof typeof CANONICAL)[]) {
+    const { rows } = await ctx.db.pool.query<{ r: string }>(CANONICAL[kind], [companyId]);
+    out[kind] = rows.map((x) => x.r).sort();
+  }
+  return out;
 }
 
-/** A digest and row count of a tenant's canonical rows of `kind`. */
-export async function stateDigest(ctx: TestContext, kind: keyof typeof CANONICAL, companyId: string): Promise<{ rows: number; md5: string }> {
-  const { rows } = await ctx.db.pool.query<{ rows: number; md5: string }>(
-    `SELECT count(*)::int AS rows, md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) AS md5 FROM (${canonicalSql(kind, '$1')}) s`, [companyId]);
-  return rows[0]!;
+/** Lines in one list and not the other, counting repeats (a multiset difference both ways), at most `limit`. */
+export function lineDifferences(first: readonly string[], second: readonly string[], limit = 20): string[] {
+  const count = new Map<string, number>();
+  for (const r of first) count.set(r, (count.get(r) ?? 0) + 1);
+  for (const r of second) count.set(r, (count.get(r) ?? 0) - 1);
+  const out: string[] = [];
+  for (const [r, n] of count) {
+    if (n > 0) out.push(`only in first (x${n}): ${r}`);
+    if (n < 0) out.push(`only in second (x${-n}): ${r}`);
+    if (out.length >= limit) break;
+  }
+  return out;
 }
