@@ -115,7 +115,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   });
   app.decorate('services', createServices(deps.db, {
     jwtSecret: deps.jwtSecret, accessTtlSeconds: config.ACCESS_TOKEN_TTL_S, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_S,
-  }, { partitionLoans: config.EOD_PARTITION_LOANS }));
+  }, { partitionLoans: config.EOD_PARTITION_LOANS, chunkLoanDays: config.EOD_CHUNK_LOAN_DAYS }));
 
   await app.register(errorsPlugin);
   await app.register(requestLogPlugin);

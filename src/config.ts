@@ -38,6 +38,7 @@ const ConfigSchema = z.object({
   SCHEDULER_INTERVAL_S: integer(0, 86400).default(60),
   EOD_WORKERS: integer(0, 64).default(1),
   EOD_PARTITION_LOANS: integer(1, 100000).default(1000),
+  EOD_CHUNK_LOAN_DAYS: integer(100, 10000000).default(5000),
   EOD_JOB_TIMEOUT_S: integer(5, 3600).default(30),
   EOD_JOB_RETRIES: integer(0, 100).default(10),
   EOD_QUEUE_MAINTENANCE_S: integer(1, 3600).default(15),

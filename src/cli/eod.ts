@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   const resolved = await resolveDatabaseUrl(config, (m) => process.stderr.write(`${m}\n`));
   await migrate(resolved.url, { log: (m) => process.stderr.write(`${m}\n`) });
   const db = new Database({ url: resolved.url, poolMax: Math.max(4, workers + 2), statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS });
-  const services = createServices(db, { jwtSecret: await ensureJwtSecret(db, config), accessTtlSeconds: 60, refreshTtlSeconds: 60 }, { partitionLoans: config.EOD_PARTITION_LOANS });
+  const services = createServices(db, { jwtSecret: await ensureJwtSecret(db, config), accessTtlSeconds: 60, refreshTtlSeconds: 60 }, { partitionLoans: config.EOD_PARTITION_LOANS, chunkLoanDays: config.EOD_CHUNK_LOAN_DAYS });
   const log = { info: () => {}, warn: (d: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(d)}\n`), error: (d: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(d, (_k, v) => (v instanceof Error ? v.message : v))}\n`) };
   const queue = await startQueue({ pool: db.pool, config, eod: services.eod, workers, log });
   try {

@@ -338,9 +338,11 @@ export function closeLoanDay(loan: EodLoan, demands: readonly EodDemand[], date:
  * otherwise each loan takes the class of its own DPD. Status follows: npa, overdue (DPD > 0), active.
  * `wasNpa`: some loan of the account was NPA at the end of D-1.
  */
-export function classifyAccount(loans: readonly EodLoan[], wasNpa: boolean): EodLoan[] {
-  const anyNpa = loans.some((l) => l.dpd > 90);
-  const arrears = loans.some((l) => l.dpd > 0);
+export function classifyAccount(loans: readonly EodLoan[], wasNpa: boolean, others: readonly EodLoan[] = []): EodLoan[] {
+  // `others`: the account's open loans not closed today (already at D, or not yet disbursed into
+  // this day's set): their DPD as it stands still counts for the borrower.
+  const anyNpa = loans.some((l) => l.dpd > 90) || others.some((l) => l.dpd > 90);
+  const arrears = loans.some((l) => l.dpd > 0) || others.some((l) => l.dpd > 0);
   const npa = anyNpa || (wasNpa && arrears);
   return loans.map((l) => {
     const assetClass: AssetClass = npa ? 'npa' : assetClassOf(l.dpd);
@@ -358,9 +360,11 @@ export interface AccountDay {
  * disbursed by D). `wasNpa` covers the account's loans at the end of D-1, including any not
  * closed today. The result holds every loan's new state, its demands and its accrual rows.
  */
-export function closeAccountDay(entries: readonly { loan: EodLoan; demands: readonly EodDemand[] }[], date: BusinessDate, wasNpa: boolean): AccountDay {
+export function closeAccountDay(
+  entries: readonly { loan: EodLoan; demands: readonly EodDemand[] }[], date: BusinessDate, wasNpa: boolean, others: readonly EodLoan[] = [],
+): AccountDay {
   const days = entries.map((e) => closeLoanDay(e.loan, e.demands, date));
-  const classified = classifyAccount(days.map((d) => d.loan), wasNpa);
+  const classified = classifyAccount(days.map((d) => d.loan), wasNpa, others);
   return { loans: days.map((d, i) => ({ ...d, loan: classified[i]! })) };
 }
 

@@ -24,6 +24,8 @@ export interface HeldRecord {
   componentOrder: readonly Component[];
   /** Settle only these loans; empty means any loan of the account. */
   loanIds: readonly string[];
+  /** The record's value date: its excess exists only from that day on (absent: always). */
+  valueDate?: BusinessDate;
 }
 
 export interface ExcessLine {
@@ -48,7 +50,7 @@ export function applyHeldExcess(records: HeldRecord[], demands: DemandState[], d
   const lines: ExcessLine[] = [];
   const byId = new Map(demands.map((d) => [d.id, d]));
   for (const record of records) {
-    if (record.available <= 0n) continue;
+    if (record.available <= 0n || (record.valueDate !== undefined && record.valueDate > day)) continue;
     const open: OpenDemand[] = [];
     for (const d of demands) {
       const disbursedOn = disbursed.get(d.loanId);

@@ -33,7 +33,7 @@ async function main() {
   const db = new Database({ url, poolMax: Math.max(config.DB_POOL_MAX, workers + 2), statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS });
   const services = createServices(db, {
     jwtSecret: await ensureJwtSecret(db, config), accessTtlSeconds: config.ACCESS_TOKEN_TTL_S, refreshTtlSeconds: config.REFRESH_TOKEN_TTL_S,
-  }, { partitionLoans: config.EOD_PARTITION_LOANS });
+  }, { partitionLoans: config.EOD_PARTITION_LOANS, chunkLoanDays: config.EOD_CHUNK_LOAN_DAYS });
   const queue = await startQueue({
     pool: db.pool, config, eod: services.eod, workers, log,
     nightly: async () => log.info(await services.eod.startNightly(config.EOD_SCHEDULE_IST), 'nightly EOD started'),

@@ -60,15 +60,32 @@ export function toErrorBody(error: unknown, request: FastifyRequest): { status: 
     const code: ErrorCode = FASTIFY_CODES[fastifyError.code] ?? (fastifyError instanceof SyntaxError ? 'INVALID_JSON' : 'BAD_REQUEST');
     return { status: code === 'BAD_REQUEST' ? status : ERROR_STATUS[code], body: { detail: fastifyError.message, code } };
   }
+  if (isBusy(error)) {
+    return { status: 503, body: { detail: 'The database was busy (a lock, timeout or conflict); nothing was changed. Retry shortly.', code: 'TIMEOUT', request_id: request.id } };
+  }
   return {
     status: 500,
     body: { detail: 'Internal server error. Quote the request id when reporting it.', code: 'INTERNAL', request_id: request.id },
   };
 }
 
+/**
+ * Waiting too long is not a bug: a statement or lock timeout, a deadlock or serialization
+ * failure (PostgreSQL 57014, 55P03, 40P01, 40001), or a Prisma transaction that expired (P2028),
+ * for example while EOD holds an account's lock. The transaction rolled back, so a retry is safe.
+ */
+const BUSY_CODES = new Set(['57014', '55P03', '40P01', '40001', 'P2028']);
+function isBusy(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 4) return false;
+  const e = error as { code?: unknown; originalCode?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+  if ((typeof e.code === 'string' && BUSY_CODES.has(e.code)) || (typeof e.originalCode === 'string' && BUSY_CODES.has(e.originalCode))) return true;
+  return isBusy(e.cause, depth + 1) || isBusy(e.meta?.driverAdapterError, depth + 1);
+}
+
 async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((error, request, reply: FastifyReply) => {
     const { status, body } = toErrorBody(error, request);
+    if (body.code === 'TIMEOUT') reply.header('Retry-After', '1');
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.debug({ code: body.code }, 'request rejected');
     return reply.code(status).type('application/json; charset=utf-8').send(body);

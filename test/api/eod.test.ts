@@ -12,7 +12,8 @@ let ctx: TestContext;
 let tenant: Tenant;
 const banks = new Map<string, string>();
 beforeAll(async () => {
-  ctx = await buildTestApp({ env: { EOD_WORKERS: '2', EOD_QUEUE_POLL_MS: '500', EOD_PARTITION_LOANS: '2' } });
+  // Small partitions and chunks of days, so that every test here also goes through several of each.
+  ctx = await buildTestApp({ env: { EOD_WORKERS: '2', EOD_QUEUE_POLL_MS: '500', EOD_PARTITION_LOANS: '2', EOD_CHUNK_LOAN_DAYS: '100' } });
   tenant = await createTenant(ctx, 'eod');
 });
 afterAll(async () => { await ctx.close(); });
@@ -48,8 +49,8 @@ async function bankOf(t: Tenant): Promise<string> {
   return banks.get(t.companyId)!;
 }
 
-async function repay(accountId: string, amount: number, date: string, t = tenant) {
-  const created = await post('/v1/lms/records/', { account: accountId, amount }, 'maker', t);
+async function repay(accountId: string, amount: number, date: string, t = tenant, extra: object = {}) {
+  const created = await post('/v1/lms/records/', { account: accountId, amount, ...extra }, 'maker', t);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const res = await put(`/v1/lms/records/${created.body.id}/mark_processed/`, {
     utr: `UTR${newId().replace(/-/g, '').slice(0, 20)}`, settled_at: settledOn(date), collection_bank_id: await bankOf(t),
@@ -152,6 +153,25 @@ describe('Run EOD', () => {
     expect(view(await loanOf(daily.id, other))).toEqual(view(await loanOf(once.id)));
   });
 
+  it('a catch-up closes each past day on that day\'s balances, not on money that came later', async () => {
+    const t = await createTenant(ctx, 'eod-asof');
+    const { account, loan } = await emiLoan(t);
+    // EMI 1 (due 1 Feb) paid in full on 15 Feb, before any EOD: the allocation found no OI or PI.
+    await repay(account.id, 8884.88, '2024-02-15', t);
+    await runEod('2024-02-20', t);
+    const [emi1] = await demandsOf(loan.id, t);
+    // Unpaid 2-14 Feb: OI 13 days x 2.628293 = 34.1678 -> 34.17; PI on days 4-13 past due (5-14 Feb):
+    // 10 x 5.923253 = 59.2325 -> 59.23, GST 10.6614 -> 10.66, PI due 69.89. Nothing accrues after 15 Feb
+    // (P and NI paid), but OI and PI stay owed, so EMI 1 is still overdue: DPD 20 on 20 Feb.
+    expect(emi1.components.OI.due).toBe(34.17);
+    expect(emi1.components.PI.due).toBe(69.89);
+    expect(emi1.components.P.outstanding).toBe(0);
+    expect(emi1).toMatchObject({ status: 'overdue', dpd: 20 });
+    expect(await loanOf(loan.id, t)).toMatchObject({ dpd: 20, peak_dpd: 20, asset_class: 'sma_0' });
+    const late = (await accrualsOf(loan.id, t)).filter((r) => r.demand === emi1.id && r.component !== 'NI' && r.date > wireDate('2024-02-14'));
+    expect(late).toEqual([]);
+  });
+
   it('applies excess held on the account when a demand falls due: paid from excess, never overdue', async () => {
     const t = await createTenant(ctx, 'eod-excess');
     const { account, loan } = await emiLoan(t);
@@ -172,6 +192,26 @@ describe('Run EOD', () => {
     expect((await accrualsOf(loan.id, t)).filter((r) => r.demand === emi1.id && r.component !== 'NI')).toEqual([]);
     // The principal repaid from excess is drawable again: 10,00,000 - 1,00,000 + 7,884.88.
     expect((await get(`/v1/lms/accounts/${account.id}/`, t)).body.available_limit).toBe(907884.88);
+  });
+
+  it('TDS that EOD applied from a record\'s excess is not applied again when the record is replayed', async () => {
+    const t = await createTenant(ctx, 'eod-tds');
+    const { account, loan } = await emiLoan(t, { ...EMI_PARAMS, ...PENAL }, '2023-12-01');
+    const first = await repay(account.id, 8884.88, '2024-01-01', t);
+    // 20,000 with 500 of TDS on 15 Jan: nothing is due, so all of it is held.
+    const held = await repay(account.id, 20000, '2024-01-15', t, { tds_amount: 500 });
+    expect(held.remaining_amount).toBe(20000);
+    await runEod('2024-02-01', t);
+    const lines = async () => (await get(`/v1/lms/settlements/?record=${held.id}&page_size=100`, t)).body.results as { source: string; amount: number; component: string }[];
+    const tdsOf = (ls: { source: string; amount: number }[]) => ls.filter((l) => l.source === 'tds' || l.source === 'excess_tds').reduce((s, l) => s + paise(l.amount), 0);
+    expect(tdsOf(await lines())).toBe(500_00);
+    expect((await lines()).filter((l) => l.source === 'excess_tds').every((l) => l.component === 'NI' || l.component === 'OI')).toBe(true);
+    // Reverting the first payment replays the held record: its TDS was used once and stays used once.
+    const reverted = await put(`/v1/lms/records/${first.id}/revert/`, { reason: 'bounced' }, 'admin', t);
+    expect(reverted.status, JSON.stringify(reverted.body)).toBe(200);
+    expect(tdsOf(await lines())).toBeLessThanOrEqual(500_00);
+    const demands = await demandsOf(loan.id, t);
+    expect(demands.every((d: { components: Record<string, { outstanding: number }> }) => Object.values(d.components).every((c) => c.outstanding >= 0))).toBe(true);
   });
 
   it('NPA after 90 days past due, accruals in suspense, a partial payment upgrades nothing, clearing all arrears does', async () => {

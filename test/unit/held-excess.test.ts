@@ -359,7 +359,7 @@ const demandArb = (loanCount: number) => fc.record({
 });
 
 const recordArb = (loanCount: number) => fc.record({
-  available: fc.oneof(fc.bigInt({ min: 0n, max: 300_000n }), fc.constant(0n)),
+  available: fc.oneof({ arbitrary: fc.bigInt({ min: 1n, max: 300_000n }), weight: 5 }, { arbitrary: fc.constant(0n), weight: 1 }),
   tdsShare: fc.oneof(fc.constant(0), fc.nat({ max: 100 }), fc.constant(100), fc.integer({ min: 101, max: 200 })),
   settlementOrder: fc.constantFrom<SettlementOrder>('due_date_first', 'component_first'),
   order: fc.nat({ max: ORDERS.length - 1 }),
@@ -368,8 +368,8 @@ const recordArb = (loanCount: number) => fc.record({
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 3 }).chain((loanCount) => fc.record({
   loanDays: fc.array(fc.integer({ min: -400, max: -41 }), { minLength: loanCount, maxLength: loanCount }),
-  demands: fc.array(demandArb(loanCount), { maxLength: 10 }),
-  records: fc.array(recordArb(loanCount), { maxLength: 4 }),
+  demands: fc.array(demandArb(loanCount), { minLength: 1, maxLength: 10 }),
+  records: fc.array(recordArb(loanCount), { minLength: 1, maxLength: 4 }),
 }).map(({ loanDays, demands, records }): Scenario => {
   const disbursed = new Map(loanDays.map((d, i) => [`L${i}`, addDays(DAY, d)]));
   return {

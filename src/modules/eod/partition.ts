@@ -17,13 +17,14 @@
 import type pg from 'pg';
 import { addDays } from '../../domain/dates.js';
 import {
-  closeAccountDay, eodTermsOf, EodTermsError, isOpenLoan,
+  closeAccountDay, eodTermsOf, EodTermsError, isOpenLoan, statusAtEod,
   type AccrualRow, type AssetClass, type EodDemand, type EodLoan, type EodTerms,
 } from '../../domain/eod.js';
 import { applyHeldExcess, principalByLoan, type ExcessLine, type HeldRecord } from '../../domain/held-excess.js';
 import { parseComponentOrderOrThrow, type SettlementOrder } from '../../domain/allocation.js';
 import { newId } from '../../domain/ids.js';
-import { totalOutstanding } from '../../domain/replay.js';
+import { totalOutstanding, type Amounts } from '../../domain/replay.js';
+import type { Component } from '../../domain/loan-params.js';
 import type { PrincipalRepayment, PrincipalTranche } from '../../domain/prepay.js';
 import type { BusinessDate } from '../../domain/time.js';
 import { paramsFromJson } from '../loan-params/schemas.js';
@@ -43,6 +44,8 @@ export interface PartitionFailure {
 export interface PartitionResult {
   /** False when the partition was already done (another worker, or a retry after commit). */
   ran: boolean;
+  /** False when a chunk of days was closed and more remain: the caller enqueues the partition again. */
+  done: boolean;
   loans: number;
   steps: StepTiming[];
   failures: PartitionFailure[];
@@ -114,6 +117,11 @@ interface AccountBook {
   lineTypes: Map<string, string>;
   /** Outstanding of each loan's demands that were not read (future installments): a loan closes only when all is paid. */
   unread: Map<string, bigint>;
+  /**
+   * Per demand, settlement amounts valued after the first day being closed: money that had not
+   * arrived yet on the earlier days. A catch-up closes each day on that day's balances.
+   */
+  later: Map<string, { date: BusinessDate; component: Component; amount: bigint }[]>;
 }
 
 /** A settlement line written by step 2, with where it stands. */
@@ -134,7 +142,7 @@ export interface PartitionJob {
  * failures (its loans stay where they were, to be caught up by a later run once fixed); any
  * other error rolls the whole partition back and is thrown, for the queue to retry.
  */
-export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<PartitionResult> {
+export async function closePartition(pool: pg.Pool, job: PartitionJob, chunkLoanDays = 5_000): Promise<PartitionResult> {
   const client = await pool.connect();
   const steps: StepTiming[] = [];
   let mark = performance.now();
@@ -145,19 +153,24 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<
   };
   try {
     await client.query('BEGIN');
-    const head = await client.query<{ company_id: string; date: string; run_status: string; status: string; account_ids: string[]; loans: number }>(
-      `SELECT r.company_id, to_char(r.business_date, 'YYYY-MM-DD') AS date, r.status AS run_status, p.status, p.account_ids, p.loans
+    const head = await client.query<{
+      company_id: string; date: string; run_status: string; status: string; account_ids: string[]; loans: number; steps: StepTiming[]; failures: PartitionFailure[];
+    }>(
+      `SELECT r.company_id, to_char(r.business_date, 'YYYY-MM-DD') AS date, r.status AS run_status, p.status, p.account_ids, p.loans, p.steps, p.failures
          FROM eod_run_partitions p JOIN eod_runs r ON r.id = p.run_id
         WHERE p.run_id = $1 AND p.seq = $2 FOR UPDATE OF p`, [job.runId, job.seq]);
     const part = head.rows[0];
     if (!part || part.status !== 'pending' || part.run_status !== 'running') {
       await client.query('ROLLBACK');
-      return { ran: false, loans: 0, steps: [], failures: [] };
+      return { ran: false, done: true, loans: 0, steps: [], failures: [] };
     }
     const { company_id: companyId, date } = part;
+    // Accounts that failed in an earlier chunk stay where they are; the others go on.
+    const failed = new Set(part.failures.map((f) => f.account));
+    const accountIds = part.account_ids.filter((id) => !failed.has(id));
     await client.query('UPDATE eod_run_partitions SET attempts = attempts + 1 WHERE run_id = $1 AND seq = $2', [job.runId, job.seq]);
-    await client.query('SELECT id FROM accounts WHERE company_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE', [companyId, part.account_ids]);
-    const books = await loadBooks(client, companyId, part.account_ids, date);
+    await client.query('SELECT id FROM accounts WHERE company_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE', [companyId, accountIds]);
+    const { books, through } = await loadBooks(client, companyId, accountIds, date, chunkLoanDays);
     step('load', books.reduce((s, b) => s + b.loans.length, 0));
 
     const failures: PartitionFailure[] = [];
@@ -175,7 +188,7 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<
         continue;
       }
       try {
-        const closed = closeAccountThrough(book, date);
+        const closed = closeAccountThrough(book, through);
         dayCount += closed.days;
         for (const row of closed.rows) accruals.push({ ...row, accountId: book.accountId });
         loansOut.push(...closed.loans);
@@ -204,21 +217,39 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob): Promise<
     await updateLoans(client, companyId, loansOut);
     step('loans', loansOut.length);
 
+    // A long catch-up is closed in chunks of days, each its own transaction: `through` is where
+    // this one stopped; the partition is done when that is the run's date.
+    const done = through === date;
+    const allSteps = mergeSteps(part.steps, steps);
     await client.query(
-      `UPDATE eod_run_partitions SET status = 'done', steps = $3::jsonb, failures = $4::jsonb, finished_at = now() WHERE run_id = $1 AND seq = $2`,
-      [job.runId, job.seq, JSON.stringify(steps), JSON.stringify(failures)]);
+      `UPDATE eod_run_partitions SET status = $3, steps = $4::jsonb, failures = failures || $5::jsonb, finished_at = CASE WHEN $3 = 'done' THEN now() END
+        WHERE run_id = $1 AND seq = $2`,
+      [job.runId, job.seq, done ? 'done' : 'pending', JSON.stringify(allSteps), JSON.stringify(failures)]);
     await client.query(
-      `UPDATE eod_runs SET loans_done = loans_done + $2, partitions_done = partitions_done + 1,
+      `UPDATE eod_runs SET loans_done = loans_done + $2, partitions_done = partitions_done + $4,
               failures = CASE WHEN $3::jsonb = '[]'::jsonb THEN failures ELSE failures || $3::jsonb END, updated_at = now()
-        WHERE id = $1`, [job.runId, part.loans, JSON.stringify(failures)]);
+        WHERE id = $1`, [job.runId, done ? part.loans : 0, JSON.stringify(failures), done ? 1 : 0]);
     await client.query('COMMIT');
-    return { ran: true, loans: part.loans, steps, failures };
+    return { ran: true, done, loans: done ? part.loans : 0, steps, failures };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
     client.release();
   }
+}
+
+/** Step timings of a partition's chunks added up by name, in first-seen order. */
+function mergeSteps(before: readonly StepTiming[], now: readonly StepTiming[]): StepTiming[] {
+  const out = before.map((s) => ({ ...s }));
+  for (const s of now) {
+    const same = out.find((o) => o.name === s.name);
+    if (same) {
+      same.ms = Math.round((Number(same.ms) + s.ms) * 10) / 10;
+      same.rows = Number(same.rows) + s.rows;
+    } else out.push({ ...s });
+  }
+  return out;
 }
 
 interface ClosedAccount {
@@ -248,16 +279,34 @@ function closeAccountThrough(book: AccountBook, date: BusinessDate): ClosedAccou
   const closed = new Set<string>();
   let days = 0;
   const nextDayOf = (l: EodLoan) => (l.lastEodDate ? addDays(l.lastEodDate, 1) : l.disbursementDate);
-  const start = loans.filter((l) => isOpenLoan(l.status)).map(nextDayOf).sort()[0];
+  const start = loans.filter((l) => isOpenLoan(l.status) && nextDayOf(l) <= date).map(nextDayOf).sort()[0];
   if (!start) return { loans: [], demands: new Map(), rows, excess, closed, days };
   const touched = new Set<string>();
+  // Paid figures as they now stand (plus what held excess pays during these days): the day's own
+  // balances are these less the money valued after the day.
+  const paidNow = new Map<string, Amounts>();
+  for (const list of book.demands.values()) for (const d of list) if (book.later.has(d.id)) paidNow.set(d.id, { ...d.paid });
+  const asOf = (d: EodDemand, day: BusinessDate): EodDemand => {
+    const now = paidNow.get(d.id);
+    if (!now) return d;
+    const paid = { ...now };
+    for (const l of book.later.get(d.id)!) if (l.date > day) paid[l.component] -= l.amount;
+    return { ...d, paid };
+  };
   for (let day = start; day <= date; day = addDays(day, 1)) {
     const today = loans.filter((l) => isOpenLoan(l.status) && nextDayOf(l) <= day && l.disbursementDate <= day);
     if (today.length === 0) continue;
+    if (paidNow.size > 0) for (const l of today) demands.set(l.id, (demands.get(l.id) ?? []).map((d) => asOf(d, day)));
     const paidFromExcess = applyExcessOn(book, today, demands, day);
+    for (const line of paidFromExcess) {
+      const now = paidNow.get(line.demandId);
+      if (now) now[line.component] += line.amount;
+    }
     excess.push(...paidFromExcess);
-    const wasNpa = loans.some((l) => isOpenLoan(l.status) && l.assetClass === 'npa');
-    const result = closeAccountDay(today.map((loan) => ({ loan, demands: demands.get(loan.id) ?? [] })), day, wasNpa);
+    const open = loans.filter((l) => isOpenLoan(l.status));
+    const wasNpa = open.some((l) => l.assetClass === 'npa');
+    const others = open.filter((l) => !today.includes(l));
+    const result = closeAccountDay(today.map((loan) => ({ loan, demands: demands.get(loan.id) ?? [] })), day, wasNpa, others);
     const byId = new Map(result.loans.map((d) => [d.loan.id, d]));
     loans = loans.map((l) => byId.get(l.id)?.loan ?? l);
     for (const d of result.loans) {
@@ -272,6 +321,18 @@ function closeAccountThrough(book: AccountBook, date: BusinessDate): ClosedAccou
       if (left !== 0n) continue;
       loans = loans.map((l) => (l.id === loanId ? { ...l, status: 'closed', dpd: 0, assetClass: 'standard' } : l));
       closed.add(loanId);
+    }
+  }
+  // What is written is the demand as it stands now: today's paid figures, its status from them.
+  if (paidNow.size > 0) {
+    for (const [loanId, list] of demands) {
+      if (!touched.has(loanId)) continue;
+      demands.set(loanId, list.map((d) => {
+        const now = paidNow.get(d.id);
+        if (!now) return d;
+        const current = { ...d, paid: { ...now } };
+        return { ...current, status: statusAtEod(current, date, d.status) };
+      }));
     }
   }
   return {
@@ -308,6 +369,7 @@ interface HeldRow {
   settlement_order: string;
   component_order: string;
   loan_ids: string[];
+  value_date: string | null;
 }
 
 const TOTAL_OUTSTANDING = ['p', 'ni', 'oi', 'pi', 'fee'].map((c) => `(d.${c}_due_paise - d.${c}_paid_paise - d.${c}_waived_paise)`).join(' + ');
@@ -325,7 +387,9 @@ const DEMAND_COLUMNS = `d.id, d.loan_id, d.kind, d.installment_number, to_char(d
  * falls in the days being closed (NI rows, the day a demand falls due). Paid demands wholly in
  * the past never change and are not read.
  */
-async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: readonly string[], date: BusinessDate): Promise<AccountBook[]> {
+async function loadBooks(
+  client: pg.PoolClient, companyId: string, accountIds: readonly string[], runDate: BusinessDate, chunkLoanDays: number,
+): Promise<{ books: AccountBook[]; through: BusinessDate }> {
   const loanRows = (await client.query<LoanRow>(
     `SELECT id, account_id, status, terms::text AS terms, to_char(disbursement_date, 'YYYY-MM-DD') AS disbursement_date,
             to_char(maturity_date, 'YYYY-MM-DD') AS maturity_date, to_char(last_eod_date, 'YYYY-MM-DD') AS last_eod_date,
@@ -333,18 +397,28 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
        FROM loans
       WHERE company_id = $1 AND account_id = ANY($2::uuid[]) AND status IN ('active', 'overdue', 'npa')
         AND disbursement_date IS NOT NULL AND disbursement_date <= $3::date
-      ORDER BY account_id, disbursement_date, id`, [companyId, accountIds, date])).rows;
-  if (loanRows.length === 0) return [];
-  const behind = loanRows.filter((l) => l.last_eod_date === null || l.last_eod_date < date);
+      ORDER BY account_id, disbursement_date, id`, [companyId, accountIds, runDate])).rows;
+  if (loanRows.length === 0) return { books: [], through: runDate };
+  const behind = loanRows.filter((l) => l.last_eod_date === null || l.last_eod_date < runDate);
   const behindIds = behind.map((l) => l.id);
-  const from = behind.map((l) => (l.last_eod_date ? addDays(l.last_eod_date, 1) : l.disbursement_date)).sort()[0] ?? date;
-  const [demandRows, trancheRows, prepaidRows, heldRows] = behindIds.length === 0 ? [[], [], [], []] : await Promise.all([
+  const from = behind.map((l) => (l.last_eod_date ? addDays(l.last_eod_date, 1) : l.disbursement_date)).sort()[0] ?? runDate;
+  // This chunk closes at most about chunkLoanDays loan-days: through `date`, the run's date or earlier.
+  const span = Math.max(1, Math.floor(chunkLoanDays / Math.max(1, behind.length)));
+  const chunkEnd = addDays(from, span - 1);
+  const date = chunkEnd < runDate ? chunkEnd : runDate;
+  const [demandRows, laterRows, trancheRows, prepaidRows, heldRows] = behindIds.length === 0 ? [[], [], [], [], []] : await Promise.all([
     client.query<DemandRow>(
       `SELECT ${DEMAND_COLUMNS} FROM demands d
         WHERE d.company_id = $1 AND d.loan_id = ANY($2::uuid[]) AND d.status <> 'cancelled'
           AND ((d.due_date <= $3::date AND d.status NOT IN ('paid', 'waived'))
-               OR (d.due_date >= $4::date AND (d.period_start IS NULL OR d.period_start <= $3::date)))
+               OR (d.due_date >= $4::date AND (d.period_start IS NULL OR d.period_start <= $3::date))
+               OR EXISTS (SELECT 1 FROM settlements s WHERE s.company_id = d.company_id AND s.demand_id = d.id AND s.value_date > $4::date))
         ORDER BY d.loan_id, d.due_date, d.installment_number NULLS LAST, d.id`, [companyId, behindIds, date, from]).then((r) => r.rows),
+    // Money valued after the first day closed: the earlier days are closed without it.
+    client.query<{ demand_id: string; date: string; component: Component; amount: string }>(
+      `SELECT demand_id, to_char(value_date, 'YYYY-MM-DD') AS date, component, SUM(amount_paise)::text AS amount FROM settlements
+        WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND value_date > $3::date
+        GROUP BY demand_id, value_date, component HAVING SUM(amount_paise) <> 0`, [companyId, behindIds, from]).then((r) => r.rows),
     client.query<{ loan_id: string; date: string; amount: string }>(
       `SELECT loan_id, to_char(disbursement_date, 'YYYY-MM-DD') AS date, amount_paise AS amount FROM tranches
         WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND status = 'disbursed' AND disbursement_date IS NOT NULL
@@ -358,7 +432,7 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
       `SELECT r.id, r.account_id, (r.remaining_paise - r.reserved_paise)::text AS available,
               GREATEST(0, r.tds_paise - COALESCE((SELECT SUM(t.amount_paise) FROM settlements t
                 WHERE t.company_id = r.company_id AND t.record_id = r.id AND t.source IN ('tds', 'excess_tds')), 0))::text AS unapplied_tds,
-              r.settlement_order, r.component_order, r.loan_ids
+              r.settlement_order, r.component_order, r.loan_ids, to_char(r.value_date, 'YYYY-MM-DD') AS value_date
          FROM records r
         WHERE r.company_id = $1 AND r.account_id = ANY($2::uuid[]) AND r.status = 'processed' AND r.remaining_paise > r.reserved_paise
         ORDER BY r.value_date, r.created_at, r.id`, [companyId, accountIds]).then((r) => r.rows),
@@ -372,8 +446,9 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
   const unread = new Map(unreadRows.map((r) => [r.loan_id, big(r.unread)]));
   const held = groupBy(heldRows, (r) => r.account_id, (r): HeldRecord => ({
     id: r.id, available: big(r.available), unappliedTds: big(r.unapplied_tds), settlementOrder: r.settlement_order as SettlementOrder,
-    componentOrder: parseComponentOrderOrThrow(r.component_order), loanIds: r.loan_ids,
+    componentOrder: parseComponentOrderOrThrow(r.component_order), loanIds: r.loan_ids, ...(r.value_date ? { valueDate: r.value_date } : {}),
   }));
+  const later = groupBy(laterRows, (r) => r.demand_id, (r) => ({ date: r.date, component: r.component, amount: big(r.amount) }));
   const tranches = groupBy(trancheRows, (r) => r.loan_id, (r): PrincipalTranche => ({ date: r.date, amount: big(r.amount) }));
   const prepaid = groupBy(prepaidRows, (r) => r.loan_id, (r): PrincipalRepayment => ({ valueDate: r.date, amount: big(r.amount) }));
   const demands = groupBy(demandRows, (r) => r.loan_id, demandOf);
@@ -391,12 +466,12 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
       termsCache.set(row.terms, terms);
     }
     const book: AccountBook = books.get(row.account_id) ?? {
-      accountId: row.account_id, loans: [], demands: new Map(), held: held.get(row.account_id) ?? [], lineTypes: new Map(), unread,
+      accountId: row.account_id, loans: [], demands: new Map(), held: held.get(row.account_id) ?? [], lineTypes: new Map(), unread, later,
     };
     book.lineTypes.set(row.id, row.line_type);
     books.set(row.account_id, book);
     if (terms instanceof EodTermsError) {
-      if (row.last_eod_date === null || row.last_eod_date < date) book.error = `Loan ${row.id}: ${terms.field}: ${terms.message}`;
+      if (row.last_eod_date === null || row.last_eod_date < runDate) book.error = `Loan ${row.id}: ${terms.field}: ${terms.message}`;
       continue;
     }
     book.loans.push({
@@ -406,7 +481,7 @@ async function loadBooks(client: pg.PoolClient, companyId: string, accountIds: r
     });
     book.demands.set(row.id, demands.get(row.id) ?? []);
   }
-  return [...books.values()];
+  return { books: [...books.values()], through: date };
 }
 
 function groupBy<R, T>(rows: readonly R[], key: (r: R) => string, map: (r: R) => T): Map<string, T[]> {

@@ -33,6 +33,8 @@ export interface EodRunView {
 
 export interface EodSettings {
   partitionLoans: number;
+  /** Loan-days one transaction closes at most: a long catch-up goes in chunks (default 5,000). */
+  chunkLoanDays?: number;
 }
 
 export class EodService {
@@ -144,8 +146,10 @@ export class EodService {
 
   /** The partition job: closes it, then completes the run when no partition is left. */
   async closePartition(job: PartitionJob): Promise<PartitionResult> {
-    const result = await closePartition(this.db.pool, job);
-    await this.finishIfDone(job.runId);
+    const result = await closePartition(this.db.pool, job, this.settings.chunkLoanDays);
+    // A chunk of a long catch-up: the next chunk is a job of its own, so no job runs for long.
+    if (result.ran && !result.done) await this.queue.partitions([job]);
+    else await this.finishIfDone(job.runId);
     return result;
   }
 

@@ -68,6 +68,8 @@ interface Loaded {
   removed: PostedLine[];
   /** Principal prepaid on each loan by records that are not replayed. */
   fixedPrepaid: Map<string, PrincipalRepayment[]>;
+  /** TDS of each record that EOD already applied from its excess (net `excess_tds` lines): not the replay's to split again. */
+  fixedTds: Map<string, bigint>;
 }
 
 interface Plan {
@@ -134,7 +136,11 @@ export class Replayer {
       accountId, records, removed, loans: new Map(loans.map((l) => [l.id, l])), demands: new Map(demands.map((d) => [d.id, d])),
       tranches: await disbursedTranchesOf(this.db, companyId, loans.map((l) => l.id)),
       fixedPrepaid: await this.fixedPrepaid(companyId, accountId, ids),
+      fixedTds: new Map(),
     };
+    for (const row of rows) {
+      if (row.source === 'excess_tds') loaded.fixedTds.set(row.recordId, (loaded.fixedTds.get(row.recordId) ?? 0n) + row.amountPaise);
+    }
     for (const line of removed) {
       if (!loaded.demands.has(line.demandId)) {
         // Written off, or a demand cancelled since: moving money there again is a decision for an operator.
@@ -174,7 +180,7 @@ export class Replayer {
     const current: Book = {
       loans: [...loaded.loans.values()].map((l) => loanStateOf(l, loaded.tranches.get(l.id))), demands: [...loaded.demands.values()].map(demandStateOf), prepaid: loaded.fixedPrepaid,
     };
-    const records = loaded.records.map((r, sequence) => replayRecordOf(r, sequence, this.poolOf(r, loaded, subject)));
+    const records = loaded.records.map((r, sequence) => replayRecordOf(r, sequence, this.poolOf(r, loaded, subject), loaded.fixedTds.get(r.id) ?? 0n));
     try {
       const result = replay(unwind(current, loaded.removed), records);
       const changes = diffSplits(loaded.removed, result.splits);
@@ -360,9 +366,10 @@ function postedLineOf(s: Settlement): PostedLine {
   };
 }
 
-function replayRecordOf(r: LmsRecord, sequence: number, amount: bigint): ReplayRecord {
+function replayRecordOf(r: LmsRecord, sequence: number, amount: bigint, tdsAppliedByEod: bigint): ReplayRecord {
+  const tds = r.tdsPaise - tdsAppliedByEod;
   return {
-    id: r.id, valueDate: columnToDate(r.valueDate!), sequence, amount, tdsAmount: r.tdsPaise,
+    id: r.id, valueDate: columnToDate(r.valueDate!), sequence, amount, tdsAmount: tds > 0n ? tds : 0n,
     settlementOrder: r.settlementOrder as SettlementOrder, componentOrder: parseComponentOrderOrThrow(r.componentOrder),
     excessHandling: (r.excessHandling ?? 'hold') as ExcessHandling, loanIds: r.loanIds,
   };
