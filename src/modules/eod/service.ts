@@ -83,7 +83,18 @@ export class EodService {
       const winner = await this.db.client.eodRun.findFirst({ where: { companyId: by.companyId, status: { in: ['queued', 'running'] } } });
       throw liveRunConflict(winner);
     }
-    if (!done) await queue.plan(id);
+    if (!done) {
+      try {
+        await queue.plan(id);
+      } catch (error) {
+        // The run must not stay queued with no job to move it (it would block every later run).
+        await this.db.client.$executeRaw`
+          UPDATE eod_runs SET status = 'failed', finished_at = now(), updated_at = now(),
+                 failures = failures || ${JSON.stringify([{ error: 'the run could not be queued; start it again' }])}::jsonb
+           WHERE id = ${id}::uuid`;
+        throw new DomainError('NOT_READY', `EOD run ${id} could not be queued (${error instanceof Error ? error.message : String(error)}); it is marked failed, start it again.`);
+      }
+    }
     return this.get(by.companyId, id);
   }
 
@@ -179,11 +190,18 @@ export class EodService {
          AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = 'eod-partition' AND j.state < 'completed'
                           AND j.data->>'runId' = p.run_id::text AND (j.data->>'seq')::int = p.seq)`;
     for (const o of orphans) await this.failPartition({ runId: o.run_id, seq: o.seq }, 'its job ran out of retries without finishing (the worker died on every try)');
-    const queued = await this.db.client.$queryRaw<{ id: string }[]>`
-      SELECT r.id FROM eod_runs r
+    const queued = await this.db.client.$queryRaw<{ id: string; stale: boolean }[]>`
+      SELECT r.id, r.created_at < now() - interval '1 hour' AS stale FROM eod_runs r
        WHERE r.status = 'queued' AND r.created_at < now() - interval '10 seconds'
          AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = 'eod-plan' AND j.state < 'completed' AND j.data->>'runId' = r.id::text)`;
-    for (const q of queued) await this.queue.plan(q.id);
+    // A plan that keeps failing is not retried for ever: after an hour the run fails, freeing the company.
+    for (const q of queued.filter((r) => r.stale)) {
+      await this.db.client.$executeRaw`
+        UPDATE eod_runs SET status = 'failed', finished_at = now(), updated_at = now(),
+               failures = failures || ${JSON.stringify([{ error: 'its plan job kept failing for an hour' }])}::jsonb
+         WHERE id = ${q.id}::uuid AND status = 'queued'`;
+    }
+    for (const q of queued.filter((r) => !r.stale)) await this.queue.plan(q.id);
     return { failedPartitions: orphans.length, replanned: queued.length };
   }
 
