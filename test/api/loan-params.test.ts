@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/domain/ids.js';
 import { buildTestApp, createTenant, type Tenant, type TestContext } from '../helpers/app.js';
 
-const CREGO = '../shared/crego/examples';
+// Crego's own examples, kept in the repo (test/fixtures/crego/) so a plain clone passes.
+const CREGO = new URL('../fixtures/crego', import.meta.url).pathname;
 const cregoParams = JSON.parse(readFileSync(`${CREGO}/loan_params.object.json`, 'utf8'));
 const cregoInitiate = JSON.parse(readFileSync(`${CREGO}/accounts.initiate_loan_params.request.json`, 'utf8'));
 

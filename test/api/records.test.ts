@@ -69,7 +69,7 @@ describe('Create Record and Mark Processed', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'processed', utr: '123798123', settled_at: settledOn('2024-02-05'), remaining_amount: 0, loans: [loan.id], account: account.id });
     expect(res.body.collection_bank).toMatchObject({ id: bankId, account_no: '1576001500004547', ifsc: 'PUNB0457600', company: tenant.companyId });
-    const example = JSON.parse(readFileSync(new URL('../../../shared/crego/examples/record.mark_processed.response.json', import.meta.url), 'utf8'));
+    const example = JSON.parse(readFileSync(new URL('../fixtures/crego/record.mark_processed.response.json', import.meta.url), 'utf8'));
     expectCregoShape(res.body, example);
     expectCregoShape(res.body.collection_bank, example.collection_bank);
 
@@ -80,7 +80,7 @@ describe('Create Record and Mark Processed', () => {
     // Repaid principal can be drawn again.
     const line = (await get(`/v1/lms/line_details/type/primary/?account=${account.id}`)).body;
     expect(line).toMatchObject({ used_amount: 92115.12, available_amount: 907884.88 });
-    const settlementsExample = JSON.parse(readFileSync(new URL('../../../shared/crego/examples/settlements.list.response.json', import.meta.url), 'utf8'));
+    const settlementsExample = JSON.parse(readFileSync(new URL('../fixtures/crego/settlements.list.response.json', import.meta.url), 'utf8'));
     const list = (await get(`/v1/lms/settlements/?loan=${loan.id}`)).body;
     expectCregoShape(list, settlementsExample);
     expectCregoShape(list.results[0], settlementsExample.results[0]);
