@@ -194,6 +194,8 @@ export function validateParams(p: StoredParams): ParamErrors {
     if (type === 'fixed') checkRupees(field, p[field], errors);
   }
   if (p.penal_max_amount > 0n && p.penal_max_amount < p.penal_min_amount) add('penal_max_amount', 'must not be below penal_min_amount (0 means no cap)');
+  // EOD accrues penal charges daily; other frequencies are refused until built (domain.md section 6).
+  if (p.penal_accrual_frequency !== 'daily') add('penal_accrual_frequency', `"${p.penal_accrual_frequency}" is not supported yet; only "daily"`);
   const order = parseComponentOrder(p.component_order);
   if ('error' in order) add('component_order', order.error);
   return errors;

@@ -348,7 +348,8 @@ export function demandStatusOf(d: DemandState, today: BusinessDate): string {
   const paid = COMPONENTS.reduce((s, c) => s + d.paid[c], 0n);
   const waived = COMPONENTS.reduce((s, c) => s + d.waived[c], 0n);
   if (totalOutstanding(d) === 0n) return paid > 0n || waived === 0n ? 'paid' : 'waived';
+  // Past due and not fully paid stays overdue however much was paid (domain.md section 6, step 3).
+  if (d.dueDate < today) return 'overdue';
   if (paid + waived > 0n) return 'partially_paid';
-  if (d.dueDate > today) return 'upcoming';
-  return d.dueDate === today ? 'due' : 'overdue';
+  return d.dueDate === today ? 'due' : 'upcoming';
 }

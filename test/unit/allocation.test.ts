@@ -6,6 +6,9 @@ import {
   type Allocation, type AllocationInput, type Component, type LineSource, type OpenDemand, type SettlementLine,
 } from '../../src/domain/allocation.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const RUNS = Number(process.env.FC_NUM_RUNS ?? 10000);
 const COMPONENTS: readonly Component[] = ['P', 'NI', 'OI', 'PI', 'FEE'];
 const DEFAULT_ORDER = parseComponentOrderOrThrow('PI-OI-NI-P'); // PI FEE OI NI P
@@ -417,7 +420,7 @@ describe('allocate (properties)', () => {
       expect(i.demands.every((d) => prepaidNi(d) <= (d.accruedInterest ?? 0n))).toBe(true);
       if (i.excessHandling === 'hold') expect(a.lines.every((l) => byId(i.demands).get(l.demandId)!.dueDate <= i.valueDate)).toBe(true);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('due_date_first: a demand is paid only once every earlier eligible demand is settled', () => {
     fc.assert(fc.property(inputArb.filter((i) => i.settlementOrder === 'due_date_first'), (i) => {
@@ -435,7 +438,7 @@ describe('allocate (properties)', () => {
         if (l.source === 'tds') expect(eligible.slice(0, k).every((d) => settled(d, ['NI', 'OI']))).toBe(true);
       }
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('component_first: a component is paid only once every earlier component is settled on every eligible demand', () => {
     fc.assert(fc.property(inputArb.filter((i) => i.settlementOrder === 'component_first'), (i) => {
@@ -449,7 +452,7 @@ describe('allocate (properties)', () => {
         expect(eligible.slice(0, k).every((d) => after.get(d.id)!.outstanding[l.component] === 0n)).toBe(true);
       }
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   // Two records on the same value date settle exactly what one record of their sum would, for
   // both settlement orders and both excess rules, provided the second record carries no TDS.
@@ -468,7 +471,7 @@ describe('allocate (properties)', () => {
       expect(merged([a, b])).toEqual(merged([whole]));
       expect(a.excess + b.excess).toBe(whole.excess);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('is deterministic, independent of the input order of demands, and never mutates its input', () => {
     const withOrder = inputArb.chain((i) => fc.record({
@@ -483,7 +486,7 @@ describe('allocate (properties)', () => {
       expect(allocate({ ...i, demands: shuffled })).toEqual(first);
       expect(i).toEqual(snapshot);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 /** Sums lines per (demand, component, source), as a sorted list so equal splits compare equal. */

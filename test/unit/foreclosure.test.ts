@@ -5,6 +5,9 @@ import { foreclosureAmount, type DemandSnapshot } from '../../src/domain/foreclo
 import { DEFAULT_PARAMS, type StoredParams } from '../../src/domain/loan-params.js';
 import { scheduleFor } from '../../src/domain/loan-terms.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
 
 function snapshots(p: StoredParams, principal: bigint, date: string): DemandSnapshot[] {
@@ -30,7 +33,7 @@ describe('foreclosure amount (properties)', () => {
       const total = demands.reduce((s, d) => s + d.p + d.ni, 0n);
       expect(foreclosureAmount(p, '2024-01-15', demands, addDays(last, extra)).total).toBe(total);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('never exceeds everything outstanding, never falls below the principal, and never decreases with time', () => {
     fc.assert(fc.property(emiParams, fc.bigInt({ min: 100n, max: 10n ** 11n }), fc.integer({ min: 0, max: 1200 }), (p, principal, offset) => {
@@ -43,7 +46,7 @@ describe('foreclosure amount (properties)', () => {
       expect(today).toBeGreaterThanOrEqual(principal);
       expect(tomorrow).toBeGreaterThanOrEqual(today);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('a bullet loan paid on day D owes the slab interest through D (domain.md example)', () => {
     const p: StoredParams = {

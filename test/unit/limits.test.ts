@@ -4,6 +4,9 @@ import {
   block, consumeBlocked, holdsInvariant, LimitError, openLine, release, setApproved, sumLines, unblock, use, type LineLimit,
 } from '../../src/domain/limits.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const RUNS = Number(process.env.FC_NUM_RUNS ?? 2000);
 
 describe('line limit operations (hand-checked)', () => {
@@ -66,7 +69,7 @@ describe('line limit properties', () => {
       }
       expect(holdsInvariant(l)).toBe(true);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('a refused change is exactly one that would have broken the invariant', () => {
     fc.assert(fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
@@ -85,7 +88,7 @@ describe('line limit properties', () => {
         else expect(() => apply(l, o)).toThrow(LimitError);
       }
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('the account figure (sum of lines) holds the invariant too', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.array(op, { maxLength: 10 })), { maxLength: 8 }), (specs) => {
@@ -94,5 +97,5 @@ describe('line limit properties', () => {
       expect(holdsInvariant(total)).toBe(true);
       expect(total.approved).toBe(lines.reduce((a, l) => a + l.approved, 0n));
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });

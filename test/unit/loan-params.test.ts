@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PARAMS, isOpenEnded, normalizeParams, parseComponentOrder, slabBound, validateParams } from '../../src/domain/loan-params.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const permutations = <T>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
 
 describe('component_order', () => {
@@ -30,7 +33,7 @@ describe('component_order', () => {
       const valid = !tokens.includes('X') && ['P', 'NI', 'OI', 'PI'].every((c) => tokens.filter((t) => t === c).length === 1) && tokens.filter((t) => t === 'FEE').length <= 1;
       expect('order' in result).toBe(valid);
     }), { numRuns: 2000 });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('slabs', () => {

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatRupees, MAX_RUPEES, MoneyFormatError, paiseToRupees, roundDiv, rupeesToPaise, type RoundingMode } from '../../src/domain/money.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const NUM_RUNS = 1000;
 const MAX_PAISE = BigInt(MAX_RUPEES) * 100n;
 
@@ -49,7 +52,7 @@ describe('formatRupees', () => {
     fc.assert(fc.property(fc.bigInt({ min: 0n, max: BigInt(MAX_RUPEES) * 100n }), (paise) => {
       expect(rupeesToPaise(formatRupees(paise))).toBe(paise);
     }), { numRuns: 1000 });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('paiseToRupees', () => {

@@ -5,6 +5,9 @@ import { istDayStart } from '../../src/domain/time.js';
 import { refsOfBlock } from '../../src/domain/refs.js';
 import { istDateOf } from '../../src/domain/time.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
 
 describe('UMRN', () => {
@@ -56,7 +59,7 @@ describe('presentation amount', () => {
       if (cap !== null) expect(amount <= cap).toBe(true);
       expect(amount === outstanding || amount === cap).toBe(true);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('skip reasons', () => {

@@ -4,6 +4,9 @@ import { addDays } from '../../src/domain/dates.js';
 import { bulletInterestOnTranches, bulletInterestWithRepayments } from '../../src/domain/prepay.js';
 import { bulletInterestUntil } from '../../src/domain/schedule.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
 const terms = {
   slabs: [{ upToDay: 15, rate: '18' }, { upToDay: 30, rate: '24' }, { upToDay: null, rate: '36' }],
@@ -37,7 +40,7 @@ describe('bullet interest after prepayments', () => {
         expect(bulletInterestWithRepayments(terms, principal, [], until)).toBe(plain);
       },
     ), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe('bullet interest on a loan drawn in tranches (review fix: each tranche from its own date)', () => {
@@ -84,5 +87,5 @@ describe('bullet interest on a loan drawn in tranches (review fix: each tranche 
         expect(repaid >= 0n).toBe(true);
       },
     ), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });

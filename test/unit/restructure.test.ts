@@ -8,6 +8,9 @@ import {
   type Components, type ExistingDemand, type RestructurePlan, type RestructureTerms,
 } from '../../src/domain/restructure.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
 const Z = NO_COMPONENTS;
 
@@ -254,7 +257,7 @@ describe('Restructure plan: properties', () => {
       }
       checkPlan(demands, request, plan);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('the three treatments move the same arrears and differ only in where they land', () => {
     fc.assert(fc.property(loanCase, (c) => {
@@ -269,5 +272,5 @@ describe('Restructure plan: properties', () => {
       expect(sep!.cancel).toEqual(cap!.cancel);
       expect(sep!.trim).toEqual(first!.trim);
     }), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });

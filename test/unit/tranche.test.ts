@@ -5,6 +5,9 @@ import { DEFAULT_PARAMS, type StoredParams } from '../../src/domain/loan-params.
 import { scheduleFor, TermsError } from '../../src/domain/loan-terms.js';
 import { planTranche, type TrancheDemand } from '../../src/domain/tranche.js';
 
+// Sized by case count; the timeout is far above the normal time, for a CPU shared with other suites.
+const PROPERTY_TIMEOUT_MS = 300_000;
+
 const RUNS = Number(process.env.FC_NUM_RUNS ?? 1000);
 const emiTerms = (rate: string, count: number): StoredParams => ({
   ...DEFAULT_PARAMS, roi_value: [{ days: -1, value: rate }], emi_count: count, emi_frequency: 'monthly', days_in_year: 360, days_in_month: 30,
@@ -89,5 +92,5 @@ describe('Tranche plan: properties', () => {
         expect(plan.create.map((i) => i.dueDate)).toEqual(cancelled.map((d) => d.dueDate));
       },
     ), { numRuns: RUNS });
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });

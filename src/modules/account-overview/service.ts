@@ -137,7 +137,9 @@ export class AccountOverviewService {
       },
       outstanding: { ...pick(''), total: total(COMPONENTS) },
       overdue: { ...pick('_over'), total: total(COMPONENTS.map((c) => `${c}_over`)) },
-      dpd, peakDpd: Math.max(0, ...loans.map((l) => l._max.peakDpd ?? 0)), assetClass: assetClassOf(dpd),
+      dpd, peakDpd: Math.max(0, ...loans.map((l) => l._max.peakDpd ?? 0)),
+      // NPA is borrower-level (EOD sets it on every loan of the account), not a function of one loan's DPD.
+      assetClass: loans.some((l) => l.status === 'npa' && l._count._all > 0) ? 'npa' : assetClassOf(dpd),
       loansByStatus: Object.fromEntries(loans.map((l) => [l.status, l._count._all])), excess: await excessOf(this.db, companyId, accountId), asOf: today,
     };
   }
