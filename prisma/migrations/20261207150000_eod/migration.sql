@@ -67,9 +67,6 @@ CREATE TABLE "eod_run_partitions" (
 );
 
 -- CreateIndex
-CREATE UNIQUE INDEX "accruals_reverses_id_key" ON "accruals"("reverses_id");
-
--- CreateIndex
 CREATE INDEX "accruals_company_id_loan_id_accrual_date_idx" ON "accruals"("company_id", "loan_id", "accrual_date");
 
 -- CreateIndex
@@ -97,3 +94,9 @@ ALTER TABLE "eod_run_partitions" ADD CONSTRAINT "eod_run_partitions_status" CHEC
 CREATE UNIQUE INDEX "eod_runs_one_live" ON "eod_runs" ("company_id") WHERE "status" IN ('queued', 'running');
 -- EOD finds the loans a date still has to close for; open loans are a small share of all loans.
 CREATE INDEX "loans_eod_open" ON "loans" ("company_id", "account_id") WHERE "status" IN ('active', 'overdue', 'npa');
+-- A row is reversed at most once; nearly every row reverses nothing, so only set values are indexed.
+CREATE UNIQUE INDEX "accruals_reverses_id_key" ON "accruals" ("reverses_id") WHERE "reverses_id" IS NOT NULL;
+-- EOD updates every open loan every night: keep the wide terms snapshot out of line, so that an
+-- update of its few changing columns writes a short row and leaves the terms where they are.
+ALTER TABLE "loans" ALTER COLUMN "terms" SET STORAGE EXTERNAL;
+ALTER TABLE "loans" SET (toast_tuple_target = 128);

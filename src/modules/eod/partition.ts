@@ -55,7 +55,8 @@ interface LoanRow {
   id: string;
   account_id: string;
   status: string;
-  terms: string;
+  /** md5 of the terms snapshot: loans of one program share it, so each is read and parsed once. */
+  terms_key: string;
   disbursement_date: string;
   maturity_date: string | null;
   last_eod_date: string | null;
@@ -374,6 +375,9 @@ interface HeldRow {
 
 const TOTAL_OUTSTANDING = ['p', 'ni', 'oi', 'pi', 'fee'].map((c) => `(d.${c}_due_paise - d.${c}_paid_paise - d.${c}_waived_paise)`).join(' + ');
 
+/** EOD terms by md5 of a loan's terms snapshot, kept by the process across partitions (immutable). */
+const TERMS_CACHE = new Map<string, EodTerms | EodTermsError>();
+
 const DEMAND_COLUMNS = `d.id, d.loan_id, d.kind, d.installment_number, to_char(d.period_start, 'YYYY-MM-DD') AS period_start,
   to_char(d.due_date, 'YYYY-MM-DD') AS due_date, d.status, d.dpd, d.peak_dpd,
   d.p_due_paise, d.ni_due_paise, d.oi_due_paise, d.pi_due_paise, d.fee_due_paise,
@@ -391,7 +395,7 @@ async function loadBooks(
   client: pg.PoolClient, companyId: string, accountIds: readonly string[], runDate: BusinessDate, chunkLoanDays: number,
 ): Promise<{ books: AccountBook[]; through: BusinessDate }> {
   const loanRows = (await client.query<LoanRow>(
-    `SELECT id, account_id, status, terms::text AS terms, to_char(disbursement_date, 'YYYY-MM-DD') AS disbursement_date,
+    `SELECT id, account_id, status, md5(terms::text) AS terms_key, to_char(disbursement_date, 'YYYY-MM-DD') AS disbursement_date,
             to_char(maturity_date, 'YYYY-MM-DD') AS maturity_date, to_char(last_eod_date, 'YYYY-MM-DD') AS last_eod_date,
             asset_class, dpd, peak_dpd, upfront_interest_paise, line_type
        FROM loans
@@ -452,19 +456,27 @@ async function loadBooks(
   const tranches = groupBy(trancheRows, (r) => r.loan_id, (r): PrincipalTranche => ({ date: r.date, amount: big(r.amount) }));
   const prepaid = groupBy(prepaidRows, (r) => r.loan_id, (r): PrincipalRepayment => ({ valueDate: r.date, amount: big(r.amount) }));
   const demands = groupBy(demandRows, (r) => r.loan_id, demandOf);
-  const termsCache = new Map<string, EodTerms | EodTermsError>();
-  const books = new Map<string, AccountBook>();
-  for (const row of loanRows) {
-    let terms = termsCache.get(row.terms);
-    if (!terms) {
+  if (TERMS_CACHE.size > 10_000) TERMS_CACHE.clear();
+  const missing = [...new Set(loanRows.map((r) => r.terms_key))].filter((k) => !TERMS_CACHE.has(k));
+  if (missing.length > 0) {
+    const firstOf = new Map<string, string>();
+    for (const r of loanRows) if (missing.includes(r.terms_key) && !firstOf.has(r.terms_key)) firstOf.set(r.terms_key, r.id);
+    const termsRows = (await client.query<{ key: string; terms: string }>(
+      `SELECT md5(terms::text) AS key, terms::text AS terms FROM loans WHERE company_id = $1 AND id = ANY($2::uuid[])`,
+      [companyId, [...firstOf.values()]])).rows;
+    for (const t of termsRows) {
       try {
-        terms = eodTermsOf(paramsFromJson(JSON.parse(row.terms)));
+        TERMS_CACHE.set(t.key, eodTermsOf(paramsFromJson(JSON.parse(t.terms))));
       } catch (error) {
         if (!(error instanceof EodTermsError)) throw error;
-        terms = error;
+        TERMS_CACHE.set(t.key, error);
       }
-      termsCache.set(row.terms, terms);
     }
+  }
+  const books = new Map<string, AccountBook>();
+  for (const row of loanRows) {
+    const terms = TERMS_CACHE.get(row.terms_key);
+    if (!terms) throw new Error(`Loan ${row.id}: its terms could not be read`);
     const book: AccountBook = books.get(row.account_id) ?? {
       accountId: row.account_id, loans: [], demands: new Map(), held: held.get(row.account_id) ?? [], lineTypes: new Map(), unread, later,
     };
