@@ -9,7 +9,9 @@ import { accountWithParams } from '../helpers/factories.js';
 let ctx: TestContext;
 let tenant: Tenant;
 beforeAll(async () => {
-  ctx = await buildTestApp();
+  // The 500-row maximum runs in one transaction: on a CPU shared with other suites it may take
+  // longer than the 20 s default, which is a setting, not what these tests are about.
+  ctx = await buildTestApp({ env: { DB_TRANSACTION_TIMEOUT_MS: '120000', IDEMPOTENCY_LOCK_S: '300' } });
   tenant = await createTenant(ctx, 'topups');
 });
 afterAll(async () => { await ctx.close(); });
@@ -483,5 +485,5 @@ describe('Bulk Topup Create', () => {
     const over = await ctx.http().post('/v1/lms/topups/bulk_create/').set('Authorization', auth('maker')).send({ topups: [...rows, rows[0]] });
     expect(over.status).toBe(400);
     expect(over.body.errors).toHaveProperty('topups');
-  });
+  }, 240_000);
 });

@@ -24,7 +24,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 
 export async function buildTestApp(options: BuildOptions & { env?: Record<string, string> } = {}): Promise<TestContext> {
   const config = testConfig(options.env);
-  const db = new Database({ url: inject('databaseUrl'), poolMax: 8 });
+  const db = new Database({
+    url: inject('databaseUrl'), poolMax: 8, transactionTimeoutMs: config.DB_TRANSACTION_TIMEOUT_MS, statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  });
   const app = await buildApp({ config, db, jwtSecret: TEST_JWT_SECRET }, { logger: false, register: options.register });
   return {
     app,
