@@ -1,7 +1,6 @@
 // A deterministic loan portfolio for EOD tests: the same accounts, loans and repayments can be
 // built in several tenants (from one seed), and a tenant's EOD-visible state can be read in a
 // form that does not depend on ids, so two tenants' states compare row for row.
-import { expect } from 'vitest';
 import { newId } from '../../src/domain/ids.js';
 import type { Tenant, TestContext } from './app.js';
 import { EMI_PARAMS } from './factories.js';
@@ -48,17 +47,23 @@ export interface LoanSpec {
   date: string;
 }
 
-/** How the borrower repays before EOD runs. */
-export type PaymentSpec =
-  | { kind: 'partial'; amountRupees: number; daysAfterFirstDue: number }
-  /** Pays the first `installments` demands of the account's first loan exactly, each on its due date. */
-  | { kind: 'on_time'; installments: number };
+/**
+ * How the borrower repays before EOD runs, over the account's demands (all its loans) grouped by
+ * due date: the first `onTime` groups paid exactly on their due dates, then the next group
+ * `partly` paid (a fraction) on its due date, or paid in full `late` (days after its due date),
+ * or paid on its due date with `extra` rupees over it (held as excess, or prepaid on a bullet
+ * loan), or nothing; then nothing more. Only value dates up to the run's date are used.
+ */
+export interface PaymentSpec {
+  onTime: number;
+  then: { kind: 'partly'; fraction: number } | { kind: 'late'; days: number } | { kind: 'extra'; rupees: number } | null;
+}
 
 export interface AccountSpec {
   name: string;
   product: string;
   loans: LoanSpec[];
-  payments: PaymentSpec[];
+  payments: PaymentSpec;
 }
 
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -74,74 +79,101 @@ export function portfolioSpec(seed: number, count: number): AccountSpec[] {
     const product = products[i % products.length]!;
     const first = addDays('2024-01-01', Math.floor(rnd() * 75));
     const loans: LoanSpec[] = [{ amountRupees: pick(amounts), date: first }];
-    if (rnd() < 0.4) loans.push({ amountRupees: pick(amounts), date: addDays(first, 10 + Math.floor(rnd() * 30)) });
-    const payments: PaymentSpec[] = [];
-    const behaviour = rnd();
-    if (behaviour < 0.3) {
-      payments.push({ kind: 'on_time', installments: 1 + Math.floor(rnd() * 4) });
-    } else if (behaviour < 0.7) {
-      const n = 1 + Math.floor(rnd() * 2);
-      for (let p = 0; p < n; p++) payments.push({ kind: 'partial', amountRupees: Math.round((300 + rnd() * 2500) * 100) / 100, daysAfterFirstDue: p * 25 + Math.floor(rnd() * 20) });
-    } // else: pays nothing (ages into NPA)
-    specs.push({ name: `crash-${String(i).padStart(3, '0')}-${product}`, product, loans, payments });
+    if (rnd() < 0.35) loans.push({ amountRupees: pick(amounts), date: addDays(first, 10 + Math.floor(rnd() * 30)) });
+    // Products and what follows the on-time payments both cycle (so products meet several kinds of
+    // payer); the number of on-time payments is random, none for about a fifth (NPA by summer).
+    const onTime = rnd() < 0.2 ? 0 : 1 + Math.floor(rnd() * 6);
+    const kind = (['partly', 'late', 'extra', null] as const)[i % 4];
+    const then: PaymentSpec['then'] = kind === 'partly' ? { kind, fraction: Math.round((0.1 + rnd() * 0.8) * 100) / 100 }
+      : kind === 'late' ? { kind, days: 3 + Math.floor(rnd() * 40) }
+        : kind === 'extra' ? { kind, rupees: 500 * (1 + Math.floor(rnd() * 30)) }
+          : null;
+    specs.push({ name: `eod-${String(i).padStart(3, '0')}-${product}`, product, loans, payments: { onTime, then } });
   }
   return specs;
 }
 
 const settledOn = (date: string) => Math.floor(Date.parse(`${date}T06:30:00Z`) / 1000);
 
-/** Builds `specs` in `tenant` (in order, so account ids sort in spec order). */
-export async function buildPortfolio(ctx: TestContext, tenant: Tenant, specs: readonly AccountSpec[]): Promise<void> {
+/**
+ * Builds `specs` in `tenant`, in order (account ids sort in spec order), with repayments whose
+ * value dates are on or before `through`.
+ */
+export async function buildPortfolio(ctx: TestContext, tenant: Tenant, specs: readonly AccountSpec[], through: string, concurrency = 3): Promise<void> {
   const by = { companyId: tenant.companyId, actor: 'test' };
   const bank = await ctx.app.services.collectionBanks.create(by, {
     account_no: '1576001500004547', account_holder_name: 'Lender Collections', ifsc: 'PUNB0457600', account_type: 'current',
   });
   const { InitiateLoanParamsIn } = await import('../../src/modules/loan-params/schemas.js');
-  const pay = async (accountId: string, amount: number, date: string) => {
-    const created = await ctx.http().post('/v1/lms/records/').set('Authorization', tenant.bearer('maker')).send({ account: accountId, amount });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const pay = async (accountId: string, paise: bigint, date: string, over = false) => {
+    const created = await ctx.http().post('/v1/lms/records/').set('Authorization', tenant.bearer('maker'))
+      .send({ account: accountId, amount: Number(paise) / 100 });
+    if (created.status !== 201) throw new Error(`Create Record: ${created.status} ${JSON.stringify(created.body)}`);
     const done = await ctx.http().put(`/v1/lms/records/${created.body.id}/mark_processed/`).set('Authorization', tenant.bearer('maker'))
       .send({ utr: `UTR${newId().replace(/-/g, '').slice(0, 20)}`, settled_at: settledOn(date), collection_bank_id: bank.id });
-    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    if (done.status !== 200) throw new Error(`Mark Processed: ${done.status} ${JSON.stringify(done.body)}`);
+    if (!over && done.body.remaining_amount !== 0) throw new Error(`a repayment of exactly what was due left ${done.body.remaining_amount} over`);
   };
+  // Accounts one after another (their ids sort in spec order, which decides EOD's partitions),
+  // then each account's loans and repayments, a few accounts at a time.
+  const accounts: string[] = [];
   for (const spec of specs) {
     const lead = { lead_id: newId(), program_id: newId() };
-    const account = await ctx.app.services.accounts.create(by, { name: spec.name, sanctioned_limit: 1_000_000_00n, ...lead });
+    accounts.push((await ctx.app.services.accounts.create(by, { name: spec.name, sanctioned_limit: 1_000_000_00n, ...lead })).id);
     await ctx.app.services.loanParams.initiate(by, InitiateLoanParamsIn.parse({ ...lead, ...EOD_PRODUCTS[spec.product] }));
-    const loanIds: string[] = [];
-    for (const l of spec.loans) {
-      const { loan } = await ctx.app.services.loans.initiateDisbursement(by, account.id, { amount: BigInt(l.amountRupees) * 100n });
-      await ctx.app.services.loans.activate(by, loan.id, l.date);
-      loanIds.push(loan.id);
-    }
-    const demands = (await ctx.db.pool.query<{ due: string; total: string }>(
-      `SELECT to_char(due_date, 'YYYY-MM-DD') AS due, (p_due_paise + ni_due_paise + fee_due_paise)::text AS total
-         FROM demands WHERE loan_id = $1 AND status <> 'cancelled' ORDER BY due_date, installment_number NULLS FIRST`, [loanIds[0]])).rows;
-    for (const p of spec.payments) {
-      if (p.kind === 'on_time') {
-        for (const d of demands.slice(0, p.installments)) await pay(account.id, Number(d.total) / 100, d.due);
-      } else {
-        await pay(account.id, p.amountRupees, addDays(demands[0]!.due, p.daysAfterFirstDue));
-      }
-    }
   }
+  const fill = async (spec: AccountSpec, accountId: string) => {
+    for (const l of spec.loans) {
+      const { loan } = await ctx.app.services.loans.initiateDisbursement(by, accountId, { amount: BigInt(l.amountRupees) * 100n });
+      await ctx.app.services.loans.activate(by, loan.id, l.date);
+    }
+    const { rows: dues } = await ctx.db.pool.query<{ due: string; total: string }>(
+      `SELECT to_char(due_date, 'YYYY-MM-DD') AS due, sum(p_due_paise + ni_due_paise + fee_due_paise)::text AS total
+         FROM demands WHERE company_id = $1 AND account_id = $2 AND status <> 'cancelled' AND due_date <= $3::date
+        GROUP BY due_date ORDER BY due_date`, [tenant.companyId, accountId, through]);
+    const { onTime, then } = spec.payments;
+    for (const d of dues.slice(0, onTime)) await pay(accountId, BigInt(d.total), d.due);
+    const next = dues[onTime];
+    if (!next || !then) return;
+    if (then.kind === 'partly') await pay(accountId, (BigInt(next.total) * BigInt(Math.round(then.fraction * 100))) / 100n, next.due);
+    else if (then.kind === 'extra') await pay(accountId, BigInt(next.total) + BigInt(then.rupees) * 100n, next.due, true);
+    else if (addDays(next.due, then.days) <= through) await pay(accountId, BigInt(next.total), addDays(next.due, then.days));
+  };
+  let cursor = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (cursor < specs.length) {
+      const i = cursor++;
+      await fill(specs[i]!, accounts[i]!);
+    }
+  }));
 }
 
 // ---- Reading a tenant's EOD state without ids ----------------------------------------------
 
-/** Loans keyed by account name and their order in the account; demands by loan key, kind, number and due date. */
+/**
+ * Stable keys: loans by account name and their order in the account; demands by loan key, kind,
+ * number and due date; records by account name, value date, amount and their order.
+ */
 const KEYS = `
   WITH lk AS MATERIALIZED (
     SELECT l.id, a.name || '#' || row_number() OVER (PARTITION BY l.account_id ORDER BY l.id) AS lkey
       FROM loans l JOIN accounts a ON a.id = l.account_id WHERE l.company_id = $1),
   dk AS MATERIALIZED (
     SELECT d.id, lk.lkey || '/' || d.kind || '/' || coalesce(d.installment_number::text, '-') || '/' || d.due_date AS dkey
-      FROM demands d JOIN lk ON lk.id = d.loan_id WHERE d.company_id = $1)`;
+      FROM demands d JOIN lk ON lk.id = d.loan_id WHERE d.company_id = $1),
+  rk AS MATERIALIZED (
+    SELECT r.id, a.name || '@' || coalesce(r.value_date::text, '-') || '/' || r.amount_paise
+                 || '#' || row_number() OVER (PARTITION BY r.account_id, r.value_date, r.amount_paise ORDER BY r.id) AS rkey
+      FROM records r JOIN accounts a ON a.id = r.account_id WHERE r.company_id = $1)`;
 
-/** One text line per row with every column EOD writes or reads (no ids, no timestamps). */
+/**
+ * One text line per row, with every column EOD writes or reads (no ids, no timestamps): loans,
+ * demands and accrual rows, and what step 2 (held excess) writes: settlement lines, the records'
+ * remaining excess, line details and accounts' limits.
+ */
 const CANONICAL = {
   loans: `${KEYS} SELECT concat_ws('|', lk.lkey, l.status, l.kind, l.principal_paise, l.disbursement_date, l.maturity_date, l.dpd, l.peak_dpd,
-                     l.asset_class, l.last_eod_date) AS r
+                     l.asset_class, l.last_eod_date, l.closed_at IS NOT NULL) AS r
                 FROM loans l JOIN lk ON lk.id = l.id`,
   demands: `${KEYS} SELECT concat_ws('|', dk.dkey, d.status, d.dpd, d.peak_dpd, d.p_due_paise, d.ni_due_paise, d.oi_due_paise, d.pi_due_paise, d.fee_due_paise,
                        d.p_paid_paise, d.ni_paid_paise, d.oi_paid_paise, d.pi_paid_paise, d.fee_paid_paise,
@@ -151,11 +183,19 @@ const CANONICAL = {
   accruals: `${KEYS} SELECT concat_ws('|', dk.dkey, a.accrual_date, a.component, a.amount_paise, a.tax_paise, a.in_suspense,
                         coalesce(a.exact_after::text, '-'), a.version, a.reverses_id IS NOT NULL) AS r
                    FROM accruals a JOIN dk ON dk.id = a.demand_id WHERE a.company_id = $1`,
+  settlements: `${KEYS} SELECT concat_ws('|', rk.rkey, dk.dkey, s.component, s.source, s.amount_paise, s.value_date, s.remaining_after_paise,
+                           s.demand_outstanding_paise, s.demand_due_paise, s.dpd, s.peak_dpd, s.reverses_id IS NOT NULL) AS r
+                      FROM settlements s JOIN dk ON dk.id = s.demand_id JOIN rk ON rk.id = s.record_id WHERE s.company_id = $1`,
+  records: `${KEYS} SELECT concat_ws('|', rk.rkey, r.status, r.type, r.remaining_paise, r.reserved_paise, r.refunded_paise, r.adjusted_paise) AS r
+                  FROM records r JOIN rk ON rk.id = r.id`,
+  limits: `SELECT concat_ws('|', a.name, a.status, a.sanctioned_limit_paise, a.available_limit_paise, ld.type, ld.status,
+                            ld.approved_paise, ld.available_paise, ld.used_paise, ld.blocked_paise) AS r
+             FROM accounts a LEFT JOIN line_details ld ON ld.account_id = a.id AND ld.company_id = a.company_id WHERE a.company_id = $1`,
 } as const;
 
 export type EodState = Record<keyof typeof CANONICAL, string[]>;
 
-/** A tenant's loans, demands and accrual rows as sorted text lines, comparable across tenants. */
+/** A tenant's EOD state (each kind of CANONICAL) as sorted text lines, comparable across tenants. */
 export async function eodState(ctx: TestContext, companyId: string): Promise<EodState> {
   const out = {} as EodState;
   for (const kind of Object.keys(CANONICAL) as (keyof typeof CANONICAL)[]) {

@@ -153,6 +153,8 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob, chunkLoan
     mark = now;
   };
   try {
+    // Counted outside the transaction, so that an attempt killed midway is still counted.
+    await client.query(`UPDATE eod_run_partitions SET attempts = attempts + 1 WHERE run_id = $1 AND seq = $2 AND status = 'pending'`, [job.runId, job.seq]);
     await client.query('BEGIN');
     const head = await client.query<{
       company_id: string; date: string; run_status: string; status: string; account_ids: string[]; loans: number; steps: StepTiming[]; failures: PartitionFailure[];
@@ -169,7 +171,6 @@ export async function closePartition(pool: pg.Pool, job: PartitionJob, chunkLoan
     // Accounts that failed in an earlier chunk stay where they are; the others go on.
     const failed = new Set(part.failures.map((f) => f.account));
     const accountIds = part.account_ids.filter((id) => !failed.has(id));
-    await client.query('UPDATE eod_run_partitions SET attempts = attempts + 1 WHERE run_id = $1 AND seq = $2', [job.runId, job.seq]);
     await client.query('SELECT id FROM accounts WHERE company_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE', [companyId, accountIds]);
     const { books, through } = await loadBooks(client, companyId, accountIds, date, chunkLoanDays);
     step('load', books.reduce((s, b) => s + b.loans.length, 0));
@@ -410,37 +411,37 @@ async function loadBooks(
   const span = Math.max(1, Math.floor(chunkLoanDays / Math.max(1, behind.length)));
   const chunkEnd = addDays(from, span - 1);
   const date = chunkEnd < runDate ? chunkEnd : runDate;
-  const [demandRows, laterRows, trancheRows, prepaidRows, heldRows] = behindIds.length === 0 ? [[], [], [], [], []] : await Promise.all([
-    client.query<DemandRow>(
-      `SELECT ${DEMAND_COLUMNS} FROM demands d
-        WHERE d.company_id = $1 AND d.loan_id = ANY($2::uuid[]) AND d.status <> 'cancelled'
-          AND ((d.due_date <= $3::date AND d.status NOT IN ('paid', 'waived'))
-               OR (d.due_date >= $4::date AND (d.period_start IS NULL OR d.period_start <= $3::date))
-               OR EXISTS (SELECT 1 FROM settlements s WHERE s.company_id = d.company_id AND s.demand_id = d.id AND s.value_date > $4::date))
-        ORDER BY d.loan_id, d.due_date, d.installment_number NULLS LAST, d.id`, [companyId, behindIds, date, from]).then((r) => r.rows),
-    // Money valued after the first day closed: the earlier days are closed without it.
-    client.query<{ demand_id: string; date: string; component: Component; amount: string }>(
-      `SELECT demand_id, to_char(value_date, 'YYYY-MM-DD') AS date, component, SUM(amount_paise)::text AS amount FROM settlements
-        WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND value_date > $3::date
-        GROUP BY demand_id, value_date, component HAVING SUM(amount_paise) <> 0`, [companyId, behindIds, from]).then((r) => r.rows),
-    client.query<{ loan_id: string; date: string; amount: string }>(
-      `SELECT loan_id, to_char(disbursement_date, 'YYYY-MM-DD') AS date, amount_paise AS amount FROM tranches
-        WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND status = 'disbursed' AND disbursement_date IS NOT NULL
-        ORDER BY loan_id, number`, [companyId, behindIds]).then((r) => r.rows),
-    client.query<{ loan_id: string; date: string; amount: string }>(
-      `SELECT loan_id, to_char(value_date, 'YYYY-MM-DD') AS date, SUM(amount_paise)::text AS amount FROM settlements
-        WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND component = 'P' AND source = 'prepay'
-        GROUP BY loan_id, value_date HAVING SUM(amount_paise) <> 0 ORDER BY loan_id, value_date`, [companyId, behindIds]).then((r) => r.rows),
-    // Step 2: records with excess available, oldest first (value date, then creation).
-    client.query<HeldRow>(
-      `SELECT r.id, r.account_id, (r.remaining_paise - r.reserved_paise)::text AS available,
-              GREATEST(0, r.tds_paise - COALESCE((SELECT SUM(t.amount_paise) FROM settlements t
-                WHERE t.company_id = r.company_id AND t.record_id = r.id AND t.source IN ('tds', 'excess_tds')), 0))::text AS unapplied_tds,
-              r.settlement_order, r.component_order, r.loan_ids, to_char(r.value_date, 'YYYY-MM-DD') AS value_date
-         FROM records r
-        WHERE r.company_id = $1 AND r.account_id = ANY($2::uuid[]) AND r.status = 'processed' AND r.remaining_paise > r.reserved_paise
-        ORDER BY r.value_date, r.created_at, r.id`, [companyId, accountIds]).then((r) => r.rows),
-  ]);
+  // One client runs one statement at a time: these are awaited in turn.
+  const none = behindIds.length === 0;
+  const demandRows = none ? [] : (await client.query<DemandRow>(
+    `SELECT ${DEMAND_COLUMNS} FROM demands d
+      WHERE d.company_id = $1 AND d.loan_id = ANY($2::uuid[]) AND d.status <> 'cancelled'
+        AND ((d.due_date <= $3::date AND d.status NOT IN ('paid', 'waived'))
+             OR (d.due_date >= $4::date AND (d.period_start IS NULL OR d.period_start <= $3::date))
+             OR EXISTS (SELECT 1 FROM settlements s WHERE s.company_id = d.company_id AND s.demand_id = d.id AND s.value_date > $4::date))
+      ORDER BY d.loan_id, d.due_date, d.installment_number NULLS LAST, d.id`, [companyId, behindIds, date, from])).rows;
+  // Money valued after the first day closed: the earlier days are closed without it.
+  const laterRows = none ? [] : (await client.query<{ demand_id: string; date: string; component: Component; amount: string }>(
+    `SELECT demand_id, to_char(value_date, 'YYYY-MM-DD') AS date, component, SUM(amount_paise)::text AS amount FROM settlements
+      WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND value_date > $3::date
+      GROUP BY demand_id, value_date, component HAVING SUM(amount_paise) <> 0`, [companyId, behindIds, from])).rows;
+  const trancheRows = none ? [] : (await client.query<{ loan_id: string; date: string; amount: string }>(
+    `SELECT loan_id, to_char(disbursement_date, 'YYYY-MM-DD') AS date, amount_paise AS amount FROM tranches
+      WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND status = 'disbursed' AND disbursement_date IS NOT NULL
+      ORDER BY loan_id, number`, [companyId, behindIds])).rows;
+  const prepaidRows = none ? [] : (await client.query<{ loan_id: string; date: string; amount: string }>(
+    `SELECT loan_id, to_char(value_date, 'YYYY-MM-DD') AS date, SUM(amount_paise)::text AS amount FROM settlements
+      WHERE company_id = $1 AND loan_id = ANY($2::uuid[]) AND component = 'P' AND source = 'prepay'
+      GROUP BY loan_id, value_date HAVING SUM(amount_paise) <> 0 ORDER BY loan_id, value_date`, [companyId, behindIds])).rows;
+  // Step 2: records with excess available, oldest first (value date, then creation).
+  const heldRows = none ? [] : (await client.query<HeldRow>(
+    `SELECT r.id, r.account_id, (r.remaining_paise - r.reserved_paise)::text AS available,
+            GREATEST(0, r.tds_paise - COALESCE((SELECT SUM(t.amount_paise) FROM settlements t
+              WHERE t.company_id = r.company_id AND t.record_id = r.id AND t.source IN ('tds', 'excess_tds')), 0))::text AS unapplied_tds,
+            r.settlement_order, r.component_order, r.loan_ids, to_char(r.value_date, 'YYYY-MM-DD') AS value_date
+       FROM records r
+      WHERE r.company_id = $1 AND r.account_id = ANY($2::uuid[]) AND r.status = 'processed' AND r.remaining_paise > r.reserved_paise
+      ORDER BY r.value_date, r.created_at, r.id`, [companyId, accountIds])).rows;
   const heldAccounts = new Set(heldRows.map((r) => r.account_id));
   const unreadRows = heldAccounts.size === 0 ? [] : (await client.query<{ loan_id: string; unread: string }>(
     `SELECT d.loan_id, SUM(${TOTAL_OUTSTANDING})::text AS unread FROM demands d
