@@ -4,8 +4,30 @@ import type { BusinessDate } from './time.js';
 
 const DAY_MS = 86_400_000;
 
-const toUtc = (date: BusinessDate): number => Date.parse(`${date}T00:00:00Z`);
-const fromUtc = (ms: number): BusinessDate => new Date(ms).toISOString().slice(0, 10);
+// Parsing and formatting dates is most of the cost of EOD's day arithmetic over a million loans,
+// and the same few thousand dates recur: both directions are memoised (bounded, pure).
+const MEMO_MAX = 100_000;
+const parsed = new Map<string, number>();
+const formatted = new Map<number, string>();
+
+const toUtc = (date: BusinessDate): number => {
+  let ms = parsed.get(date);
+  if (ms === undefined) {
+    ms = Date.parse(`${date}T00:00:00Z`);
+    if (parsed.size >= MEMO_MAX) parsed.clear();
+    parsed.set(date, ms);
+  }
+  return ms;
+};
+const fromUtc = (ms: number): BusinessDate => {
+  let date = formatted.get(ms);
+  if (date === undefined) {
+    date = new Date(ms).toISOString().slice(0, 10);
+    if (formatted.size >= MEMO_MAX) formatted.clear();
+    formatted.set(ms, date);
+  }
+  return date;
+};
 
 export function addDays(date: BusinessDate, days: number): BusinessDate {
   return fromUtc(toUtc(date) + days * DAY_MS);

@@ -7,10 +7,18 @@ import type { BusinessDate } from './time.js';
 /** Rates are held as integers in millionths of a percent: "18.5" -> 18_500_000n. */
 export const RATE_SCALE = 1_000_000n;
 
+const scaledRates = new Map<string, bigint>();
+
 export function rateToScaled(rate: string): bigint {
+  // Memoised: EOD converts the same few rates for every loan and day.
+  const known = scaledRates.get(rate);
+  if (known !== undefined) return known;
   const match = /^(\d+)(?:\.(\d{1,6}))?$/.exec(rate.trim());
   if (!match) throw new RangeError(`not a rate: ${rate}`);
-  return BigInt(match[1]!) * RATE_SCALE + BigInt((match[2] ?? '').padEnd(6, '0'));
+  const scaled = BigInt(match[1]!) * RATE_SCALE + BigInt((match[2] ?? '').padEnd(6, '0'));
+  if (scaledRates.size >= 10_000) scaledRates.clear();
+  scaledRates.set(rate, scaled);
+  return scaled;
 }
 
 /** An exact non-negative rational number. */
