@@ -2,7 +2,8 @@
 // Prisma, PostgreSQL) measured in-process with app.inject, each figure printed next to a
 // baseline measured in the same run (GET /healthz: routing and serialisation only).
 // Uses DATABASE_URL's server when set, else an embedded PostgreSQL; creates and drops its own
-// database. Results are also written to bench/results/<timestamp>.json.
+// database. Results are also written to bench/results/<timestamp>.json. Then the end-of-day
+// benchmark (bench/eod.ts) at 20,000 loans: BENCH_EOD=0 skips it, BENCH_EOD_LOANS sets the size.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,3 +154,10 @@ async function moneyPaths(app: Awaited<ReturnType<typeof buildApp>>, companyId: 
 }
 
 await main();
+
+// End of day (bench/eod.ts, alone: npm run bench:eod): a small portfolio here so that npm run
+// bench stays a few minutes. BENCH_EOD=0 skips it; BENCH_EOD_LOANS sets the number of loans.
+if (process.env.BENCH_EOD !== '0') {
+  const { eodBench } = await import('./eod.js');
+  await eodBench({ loans: Number(process.env.BENCH_EOD_LOANS ?? 20000) });
+}
