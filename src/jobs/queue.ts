@@ -59,7 +59,11 @@ export async function startQueue(options: QueueOptions): Promise<JobQueue> {
   boss.on('error', (error) => options.log.error({ err: error }, 'job queue error'));
   const retry = { retryLimit: config.EOD_JOB_RETRIES, retryDelay: 1, expireInSeconds: config.EOD_JOB_TIMEOUT_S };
   await boss.start();
+  // Processes starting together on a fresh database would create the queues at once and can
+  // deadlock inside pg-boss: they take turns under an advisory lock.
+  const lock = await options.pool.connect();
   try {
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', ['lms:job-queues']);
     await ensureQueue(boss, QUEUES.plan, retry);
     await ensureQueue(boss, QUEUES.partition, retry);
     await ensureQueue(boss, QUEUES.nightly, { retryLimit: 2, retryDelay: 60, expireInSeconds: 600 });
@@ -68,6 +72,9 @@ export async function startQueue(options: QueueOptions): Promise<JobQueue> {
   } catch (error) {
     await boss.stop({ graceful: false, wait: false }).catch(() => {});
     throw error;
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock(hashtext($1))', ['lms:job-queues']).catch(() => {});
+    lock.release();
   }
 
   const queue: JobQueue = {
@@ -94,19 +101,29 @@ export async function startQueue(options: QueueOptions): Promise<JobQueue> {
       await options.eod.plan(job!.data.runId);
     });
     for (let i = 0; i < workers; i++) {
-      await boss.work<PartitionJob>(QUEUES.partition, polling, async ([job]) => {
-        const data = job!.data;
+      // pg-boss sleeps out its polling interval after a job even when more are waiting: each
+      // worker asks for the next one at once instead (it sleeps only when the queue is empty).
+      let workerId = '';
+      workerId = await boss.work<PartitionJob>(QUEUES.partition, polling, async ([job]) => {
         try {
-          const result = await options.eod.closePartition(data);
-          if (result.failures.length > 0) options.log.warn({ run: data.runId, partition: data.seq, failures: result.failures }, 'EOD partition closed with failures');
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          options.log.error({ err: error, run: data.runId, partition: data.seq, attempt: job!.retryCount }, 'EOD partition failed');
-          // Its last try: the run fails naming the partition instead of waiting forever.
-          if (job!.retryCount >= job!.retryLimit) await options.eod.failPartition(data, message);
-          throw error;
+          await closeOne(job!);
+        } finally {
+          if (workerId) boss.notifyWorker(workerId);
         }
       });
+    }
+    async function closeOne(job: PgBoss.JobWithMetadata<PartitionJob>): Promise<void> {
+      const data = job.data;
+      try {
+        const result = await options.eod.closePartition(data);
+        if (result.failures.length > 0) options.log.warn({ run: data.runId, partition: data.seq, failures: result.failures }, 'EOD partition closed with failures');
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        options.log.error({ err: error, run: data.runId, partition: data.seq, attempt: job.retryCount }, 'EOD partition failed');
+        // Its last try: the run fails naming the partition instead of waiting forever.
+        if (job.retryCount >= job.retryLimit) await options.eod.failPartition(data, message);
+        throw error;
+      }
     }
     const topups = options.topups;
     const tick = (startAfter: number) => boss.send(QUEUES.topups, {}, { startAfter, singletonKey: 'tick' });
