@@ -69,3 +69,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return Object.freeze(result.data);
 }
+
+/** For process entry points: the configuration, or the bad variables on stderr and exit code 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

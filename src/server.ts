@@ -3,25 +3,13 @@
 import { pino } from 'pino';
 import { buildApp, LOG_REDACT_PATHS } from './app.js';
 import { ensureJwtSecret, seedDemoIfEmpty } from './bootstrap.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { resolveDatabaseUrl } from './db/open.js';
 
-function configOrExit(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
-
 async function main() {
-  const config = configOrExit();
+  const config = loadConfigOrExit();
   const log = pino({ level: config.LOG_LEVEL, redact: LOG_REDACT_PATHS });
   const { url, embedded } = await resolveDatabaseUrl(config, (message) => log.info(message));
   await migrate(url, { log: (message) => log.info(message) });

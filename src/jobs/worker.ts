@@ -4,7 +4,7 @@
 // SIGKILLed worker's jobs are claimed again by the others (see src/jobs/queue.ts).
 import { pino } from 'pino';
 import { ensureJwtSecret } from '../bootstrap.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 import { Database } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { resolveDatabaseUrl } from '../db/open.js';
@@ -12,20 +12,8 @@ import { createServices } from '../services.js';
 import { startQueue } from './queue.js';
 import { runScheduledTopups } from './topup-scheduler.js';
 
-function configOrExit(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
-
 async function main() {
-  const config = configOrExit();
+  const config = loadConfigOrExit();
   const log = pino({ level: config.LOG_LEVEL }).child({ process: 'worker' });
   const workers = Math.max(config.EOD_WORKERS, 1);
   const { url, embedded } = await resolveDatabaseUrl(config, (message) => log.info(message));

@@ -2,6 +2,7 @@
 // Close Loan Account. Every figure is computed from the demand, loan and payout rows that the
 // money code writes, in set-based SQL.
 import type { Database } from '../../db/database.js';
+import { assetClassOf } from '../../domain/eod.js';
 import { DEMAND_COMPONENTS, outstandingOf, outstandingSums, totalOutstanding } from '../../db/demand-sql.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { holdsInvariant, type LineLimit } from '../../domain/limits.js';
@@ -46,15 +47,6 @@ async function excessOf(db: Database, companyId: string, accountId: string) {
   const balance = sums._sum.remainingPaise ?? 0n;
   const reserved = sums._sum.reservedPaise ?? 0n;
   return { balance, reserved, available: balance - reserved };
-}
-
-/** RBI asset classification from days past due (domain.md section 6). */
-export function assetClassOf(dpd: number): string {
-  if (dpd <= 0) return 'standard';
-  if (dpd <= 30) return 'SMA-0';
-  if (dpd <= 60) return 'SMA-1';
-  if (dpd <= 90) return 'SMA-2';
-  return 'NPA';
 }
 
 export class AccountOverviewService {

@@ -22,6 +22,7 @@ import {
 } from '../../domain/eod.js';
 import { applyHeldExcess, principalByLoan, type ExcessLine, type HeldRecord } from '../../domain/held-excess.js';
 import { parseComponentOrderOrThrow, type SettlementOrder } from '../../domain/allocation.js';
+import { totalOutstanding as totalOutstandingSql } from '../../db/demand-sql.js';
 import { newId } from '../../domain/ids.js';
 import { totalOutstanding, type Amounts } from '../../domain/replay.js';
 import type { Component } from '../../domain/loan-params.js';
@@ -377,7 +378,6 @@ interface HeldRow {
   value_date: string | null;
 }
 
-const TOTAL_OUTSTANDING = ['p', 'ni', 'oi', 'pi', 'fee'].map((c) => `(d.${c}_due_paise - d.${c}_paid_paise - d.${c}_waived_paise)`).join(' + ');
 
 /** EOD terms by md5 of a loan's terms snapshot, kept by the process across partitions (immutable). */
 const TERMS_CACHE = new Map<string, EodTerms | EodTermsError>();
@@ -447,7 +447,7 @@ async function loadBooks(
       ORDER BY r.value_date, r.created_at, r.id`, [companyId, accountIds])).rows;
   const heldAccounts = new Set(heldRows.map((r) => r.account_id));
   const unreadRows = heldAccounts.size === 0 ? [] : (await client.query<{ loan_id: string; unread: string }>(
-    `SELECT d.loan_id, SUM(${TOTAL_OUTSTANDING})::text AS unread FROM demands d
+    `SELECT d.loan_id, SUM(${totalOutstandingSql.sql})::text AS unread FROM demands d
       WHERE d.company_id = $1 AND d.loan_id = ANY($2::uuid[]) AND d.status <> 'cancelled' AND NOT (d.id = ANY($3::uuid[]))
       GROUP BY d.loan_id`,
     [companyId, behind.filter((l) => heldAccounts.has(l.account_id)).map((l) => l.id), demandRows.map((d) => d.id)])).rows;
